@@ -1,0 +1,155 @@
+//! `hallmark`: assess enterprise connected devices against the UK Code of Practice for
+//! Enterprise Connected Device Security, with evidence for every verdict.
+//!
+//! Exit codes: 0 the command ran; 2 bad input or usage (the message is on stderr).
+
+mod catalog_cmd;
+mod explain;
+mod text;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use hallmark_catalog::Catalog;
+
+/// Exit code for a command that ran.
+const EXIT_OK: u8 = 0;
+/// Exit code for bad input or usage.
+const EXIT_USAGE: u8 = 2;
+
+#[derive(Parser)]
+#[command(
+    name = "hallmark",
+    version,
+    about = "Assess connected devices against the UK Code of Practice for Enterprise Connected \
+             Device Security, with evidence for every verdict",
+    long_about = None,
+    after_help = "Exit codes: 0 the command ran; 2 bad input or usage.\n\
+                  Colour follows --color, NO_COLOR and CLICOLOR_FORCE."
+)]
+struct Cli {
+    /// Use this catalogue edition or profile instead of the built-in one
+    /// (format: docs/catalog-format.md).
+    #[arg(long, global = true, value_name = "FILE")]
+    catalog: Option<PathBuf>,
+
+    /// When to use colour.
+    #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto)]
+    color: ColorWhen,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ColorWhen {
+    /// Colour when writing to a terminal and NO_COLOR is unset.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List the catalogue's principles and requirements, or one framework's items and the
+    /// requirements that cover them.
+    Catalog(catalog_cmd::CatalogArgs),
+    /// Show a requirement in full: statement, rationale, assessment, remediation, crosswalk.
+    Explain(explain::ExplainArgs),
+    /// Print the JSON Schema of the assessment report.
+    Schema,
+    /// Print a shell completion script.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            // clap prints help and version to stdout (exit 0) and usage errors to stderr (2).
+            let _ = error.print();
+            return ExitCode::from(if error.use_stderr() {
+                EXIT_USAGE
+            } else {
+                EXIT_OK
+            });
+        }
+    };
+    match cli.color {
+        ColorWhen::Auto => {}
+        ColorWhen::Always => anstream::ColorChoice::Always.write_global(),
+        ColorWhen::Never => anstream::ColorChoice::Never.write_global(),
+    }
+    match run(cli) {
+        Ok(()) => ExitCode::from(EXIT_OK),
+        Err(error) if is_broken_pipe(&error) => ExitCode::from(EXIT_OK),
+        Err(error) => {
+            let _ = writeln!(
+                anstream::stderr(),
+                "{}error:{} {error:#}",
+                text::ERROR,
+                text::RESET
+            );
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+/// A reader that closed our stdout early (`hallmark catalog | head`) is not an error.
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn load_catalog(path: Option<&PathBuf>) -> anyhow::Result<Catalog> {
+    match path {
+        Some(path) => Catalog::from_file(path)
+            .with_context(|| format!("cannot use catalogue {}", path.display())),
+        None => Catalog::builtin().context("the built-in catalogue is invalid (a build defect)"),
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut out = anstream::stdout().lock();
+    match cli.command {
+        Command::Catalog(args) => {
+            let catalog = load_catalog(cli.catalog.as_ref())?;
+            catalog_cmd::run(&catalog, &args, &mut out)
+        }
+        Command::Explain(args) => {
+            let catalog = load_catalog(cli.catalog.as_ref())?;
+            explain::run(&catalog, &args, &mut out)
+        }
+        Command::Schema => {
+            let schema = serde_json::to_string_pretty(&hallmark_model::report_schema())?;
+            writeln!(out, "{schema}")?;
+            Ok(())
+        }
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "hallmark", &mut out);
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}
