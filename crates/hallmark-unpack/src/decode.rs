@@ -1,0 +1,343 @@
+//! Bounded decompression shared by the compression formats.
+//!
+//! Decoders are driven in chunks of [`CHUNK_BYTES`]: before each chunk the time, the per-file
+//! limit, the total budget and the layer's compression ratio are checked, so a bomb stops
+//! within one chunk of a limit. Nothing here ever reads an untrusted stream to its end
+//! unbounded.
+
+use std::cell::Cell;
+use std::io::{self, BufRead, Read};
+use std::rc::Rc;
+
+use crate::format::{Context, Rejected};
+use crate::limits::{CHUNK_BYTES, LimitKind};
+
+/// Output budget of the first decoding step of a stream; steps grow with the output up to
+/// [`CHUNK_BYTES`].
+const FIRST_STEP: u64 = 8 * 1024;
+
+/// Largest single `read` asked of a decoder.
+const READ_BYTES: usize = 32 * 1024;
+
+/// A reader over a byte slice whose position can be observed while a decoder owns it: the
+/// compressed bytes consumed so far (for the ratio) and, once a stream ends, its exact extent.
+#[derive(Clone)]
+pub(crate) struct Tracked<'a> {
+    data: &'a [u8],
+    pos: Rc<Cell<usize>>,
+}
+
+impl<'a> Tracked<'a> {
+    pub(crate) fn new(data: &'a [u8]) -> Tracked<'a> {
+        Tracked {
+            data,
+            pos: Rc::new(Cell::new(0)),
+        }
+    }
+
+    /// Bytes consumed so far.
+    pub(crate) fn pos(&self) -> usize {
+        self.pos.get()
+    }
+
+    pub(crate) fn set_pos(&self, pos: usize) {
+        self.pos.set(pos.min(self.data.len()));
+    }
+
+    fn rest(&self) -> &'a [u8] {
+        self.data.get(self.pos.get()..).unwrap_or(&[])
+    }
+}
+
+impl Read for Tracked<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let rest = self.rest();
+        let n = buf.len().min(rest.len());
+        if let (Some(dst), Some(src)) = (buf.get_mut(..n), rest.get(..n)) {
+            dst.copy_from_slice(src);
+        }
+        self.set_pos(self.pos().saturating_add(n));
+        Ok(n)
+    }
+}
+
+impl BufRead for Tracked<'_> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        Ok(self.rest())
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.set_pos(self.pos().saturating_add(amount));
+    }
+}
+
+/// How a pump ended.
+#[derive(Debug)]
+pub(crate) enum Flow {
+    /// The decoder reached the end of its stream.
+    End,
+    /// A limit was reached (and recorded).
+    Limit,
+    /// The decoder failed: corrupt or truncated input.
+    Failed(io::Error),
+}
+
+/// Moves output from `reader` into `out` in bounded chunks until the stream ends, fails, or a
+/// limit is reached. `consumed` tells how many compressed bytes the layer has used so far.
+pub(crate) fn pump(
+    reader: &mut dyn Read,
+    out: &mut Vec<u8>,
+    consumed: &dyn Fn() -> u64,
+    cx: &mut Context<'_>,
+) -> Flow {
+    let limits = cx.limits().clone();
+    let chunk = u64::try_from(CHUNK_BYTES).unwrap_or(u64::MAX);
+    loop {
+        let produced = u64::try_from(out.len()).unwrap_or(u64::MAX);
+        if cx.time_up("decompressing") {
+            return Flow::Limit;
+        }
+        if produced > limits.ratio_floor_bytes {
+            let input = consumed().max(1);
+            let ratio = produced.checked_div(input).unwrap_or(produced);
+            if ratio > limits.max_ratio {
+                cx.truncate(
+                    LimitKind::Ratio,
+                    format!(
+                        "stopped after {produced} bytes of output from {input} compressed bytes \
+                         (ratio {ratio}:1, limit {}:1)",
+                        limits.max_ratio
+                    ),
+                );
+                return Flow::Limit;
+            }
+        }
+        let file_left = limits.max_file_bytes.saturating_sub(produced);
+        // Small first steps: most candidates at arbitrary offsets fail within a few bytes, and
+        // a large zero-filled buffer per attempt would dominate the scan.
+        let step = produced.clamp(FIRST_STEP, chunk);
+        let want = step.min(file_left);
+        let granted = if want == 0 { 0 } else { cx.budget.grant(want) };
+        if granted == 0 {
+            // At a limit. The stream may end exactly here, which is not a truncation.
+            let mut probe = [0u8; 1];
+            return match read_retrying(reader, &mut probe) {
+                Ok(0) => Flow::End,
+                Ok(_) => {
+                    let (limit, detail) = if file_left == 0 {
+                        (
+                            LimitKind::FileBytes,
+                            format!("stream cut at {produced} bytes"),
+                        )
+                    } else {
+                        (
+                            LimitKind::TotalBytes,
+                            format!("stream cut at {produced} bytes: total output budget spent"),
+                        )
+                    };
+                    cx.truncate(limit, detail);
+                    Flow::Limit
+                }
+                Err(e) => Flow::Failed(e),
+            };
+        }
+        let granted_len = usize::try_from(granted).unwrap_or(CHUNK_BYTES);
+        let start = out.len();
+        out.resize(start.saturating_add(granted_len), 0);
+        let mut filled = 0usize;
+        let result = loop {
+            let Some(buf) = out.get_mut(start.saturating_add(filled)..) else {
+                break Ok(());
+            };
+            if buf.is_empty() {
+                break Ok(());
+            }
+            // Bounded reads: a decoder that fails inside a read loses that read's output, so
+            // keep each one small to salvage as much of a damaged stream as possible.
+            let len = buf.len().min(READ_BYTES);
+            let Some(buf) = buf.get_mut(..len) else {
+                break Ok(());
+            };
+            match read_retrying(reader, buf) {
+                Ok(0) => break Ok(()),
+                Ok(n) => filled = filled.saturating_add(n),
+                Err(e) => break Err(e),
+            }
+        };
+        out.truncate(start.saturating_add(filled));
+        let filled_u64 = u64::try_from(filled).unwrap_or(u64::MAX);
+        cx.budget.refund(granted.saturating_sub(filled_u64));
+        match result {
+            Err(e) => return Flow::Failed(e),
+            Ok(()) if filled < granted_len => return Flow::End,
+            Ok(()) => {}
+        }
+    }
+}
+
+fn read_retrying(reader: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match reader.read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
+
+/// The output of a (possibly multi-member) compressed stream.
+#[derive(Debug)]
+pub(crate) struct Decoded {
+    pub out: Vec<u8>,
+    /// Extent of the stream (all members) in the input.
+    pub consumed: usize,
+}
+
+/// How [`decode_members`] recognises and opens the members of a stream.
+pub(crate) struct Members<'s, 'a> {
+    /// Whether the bytes after a member start another member of the same stream.
+    pub is_member: &'s dyn Fn(&[u8]) -> bool,
+    /// How many padding bytes to skip after a member before looking for the next one.
+    pub padding: &'s dyn Fn(&[u8]) -> usize,
+    /// Opens a decoder for one member reading from the given position.
+    pub open: &'s dyn Fn(Tracked<'a>) -> io::Result<Box<dyn Read + 'a>>,
+}
+
+/// Decodes concatenated members (gzip members, xz streams, bzip2 streams, zstd frames) into one
+/// output. A first member that fails before producing any output rejects the candidate; damage
+/// after that is recorded and what was decoded is kept. A later "member" that fails without
+/// output is a false continuation and is left out of the extent.
+pub(crate) fn decode_members<'a>(
+    data: &'a [u8],
+    members: &Members<'_, 'a>,
+    cx: &mut Context<'_>,
+) -> Result<Decoded, Rejected> {
+    let tracked = Tracked::new(data);
+    let mut out = Vec::new();
+    let mut count = 0usize;
+    let mut end = 0usize;
+    loop {
+        let out_before = out.len();
+        let flow = match (members.open)(tracked.clone()) {
+            Ok(mut reader) => {
+                let position = tracked.clone();
+                let consumed = move || u64::try_from(position.pos()).unwrap_or(u64::MAX);
+                pump(&mut *reader, &mut out, &consumed, cx)
+            }
+            Err(e) => Flow::Failed(e),
+        };
+        match flow {
+            Flow::End => {
+                end = tracked.pos();
+                count = count.saturating_add(1);
+                let rest = data.get(end..).unwrap_or(&[]);
+                let next = end.saturating_add((members.padding)(rest));
+                if next < data.len() && (members.is_member)(data.get(next..).unwrap_or(&[])) {
+                    tracked.set_pos(next);
+                    continue;
+                }
+                break;
+            }
+            Flow::Limit => {
+                end = tracked.pos();
+                break;
+            }
+            Flow::Failed(e) => {
+                if out.len() == out_before {
+                    if count == 0 {
+                        return Err(Rejected::new(e.to_string()));
+                    }
+                    break;
+                }
+                end = tracked.pos();
+                cx.error(
+                    u64::try_from(end).unwrap_or(u64::MAX),
+                    format!("stream damaged after {} bytes of output: {e}", out.len()),
+                );
+                break;
+            }
+        }
+    }
+    out.shrink_to_fit();
+    Ok(Decoded {
+        out,
+        consumed: end.max(1),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limits::{Budget, LayerPath, Limits};
+
+    #[test]
+    fn tracked_reader_reports_its_position() {
+        let data = b"abcdef";
+        let mut reader = Tracked::new(data);
+        let observer = reader.clone();
+        let mut buf = [0u8; 4];
+        assert_eq!(reader.read(&mut buf).unwrap(), 4);
+        assert_eq!(observer.pos(), 4);
+        reader.consume(10);
+        assert_eq!(observer.pos(), 6);
+        assert_eq!(reader.read(&mut buf).unwrap(), 0);
+    }
+
+    #[test]
+    fn pump_stops_at_the_file_limit_but_not_at_an_exact_end() {
+        let limits = Limits {
+            max_file_bytes: 1000,
+            ..Limits::default()
+        };
+        let budget = Budget::new(&limits);
+        let mut cx = Context::new(&budget, LayerPath::root("t"));
+        let exact = vec![7u8; 1000];
+        let mut out = Vec::new();
+        let flow = pump(&mut exact.as_slice(), &mut out, &|| 1000, &mut cx);
+        assert!(matches!(flow, Flow::End));
+        assert_eq!(out.len(), 1000);
+        assert!(cx.truncations.is_empty());
+
+        let longer = vec![7u8; 1001];
+        let mut out = Vec::new();
+        let flow = pump(&mut longer.as_slice(), &mut out, &|| 1001, &mut cx);
+        assert!(matches!(flow, Flow::Limit));
+        assert_eq!(out.len(), 1000);
+        assert_eq!(cx.truncations[0].limit, LimitKind::FileBytes);
+        assert_eq!(budget.produced(), 2000);
+    }
+
+    #[test]
+    fn pump_checks_the_ratio_once_past_the_floor() {
+        let limits = Limits {
+            ratio_floor_bytes: 1 << 20,
+            max_ratio: 10,
+            ..Limits::default()
+        };
+        let budget = Budget::new(&limits);
+        let mut cx = Context::new(&budget, LayerPath::root("t"));
+        let mut zeros = io::repeat(0).take(64 << 20);
+        let mut out = Vec::new();
+        let flow = pump(&mut zeros, &mut out, &|| 1000, &mut cx);
+        assert!(matches!(flow, Flow::Limit));
+        assert!(out.len() <= (1 << 20) + CHUNK_BYTES);
+        assert_eq!(cx.truncations[0].limit, LimitKind::Ratio);
+    }
+
+    #[test]
+    fn pump_stops_when_the_total_budget_is_spent() {
+        let limits = Limits {
+            max_total_bytes: 300_000,
+            ..Limits::default()
+        };
+        let budget = Budget::new(&limits);
+        let mut cx = Context::new(&budget, LayerPath::root("t"));
+        let mut zeros = io::repeat(0).take(1 << 20);
+        let mut out = Vec::new();
+        assert!(matches!(
+            pump(&mut zeros, &mut out, &|| 1 << 20, &mut cx),
+            Flow::Limit
+        ));
+        assert_eq!(out.len(), 300_000);
+        assert_eq!(cx.truncations[0].limit, LimitKind::TotalBytes);
+    }
+}

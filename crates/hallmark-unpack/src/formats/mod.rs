@@ -1,0 +1,156 @@
+//! The format registry: one file per format, one line per format in [`FORMATS`].
+//!
+//! Adding a format: write `formats/<id>.rs` with a type implementing `Format` (magic
+//! patterns, a cheap `probe`, an `extract` that validates while it extracts and charges the
+//! budget), add it to `FORMATS` in id order, and give it a sample in the registry tests below.
+
+mod bzip2;
+mod cpio;
+mod gzip;
+mod lzma;
+mod tar;
+pub(crate) mod xz;
+mod zlib;
+mod zstd;
+
+use crate::format::{Format, FormatInfo};
+
+/// Every format, sorted by id.
+pub(crate) static FORMATS: &[&dyn Format] = &[
+    &bzip2::Bzip2Format,
+    &cpio::CpioFormat,
+    &gzip::GzipFormat,
+    &lzma::LzmaFormat,
+    &tar::TarFormat,
+    &xz::XzFormat,
+    &zlib::ZlibFormat,
+    &zstd::ZstdFormat,
+];
+
+/// The formats this crate identifies and extracts, sorted by id.
+pub fn formats() -> Vec<FormatInfo> {
+    FORMATS.iter().map(|format| format.info()).collect()
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::blob::Blob;
+    use crate::format::{Context, Extracted, Output, Rejected};
+    use crate::limits::{Budget, LayerPath, Limits};
+    use crate::testkit;
+    use crate::tree::FileTree;
+
+    /// Runs one format's extractor on `data` under `limits`.
+    pub(crate) fn extract_with(
+        format: &dyn Format,
+        data: &[u8],
+        limits: &Limits,
+    ) -> (Result<Extracted, Rejected>, Context<'static>) {
+        // Leaked so the context can outlive this call in tests; a few bytes per test.
+        let budget: &'static Budget = Box::leak(Box::new(Budget::new(limits)));
+        let mut cx = Context::new(budget, LayerPath::root("test"));
+        let result = format.extract(&Blob::from(data), &mut cx);
+        (result, cx)
+    }
+
+    /// Runs one format's extractor with default limits and expects it to accept.
+    pub(crate) fn extract_ok(format: &dyn Format, data: &[u8]) -> (Extracted, Context<'static>) {
+        let (result, cx) = extract_with(format, data, &Limits::default());
+        match result {
+            Ok(extracted) => (extracted, cx),
+            Err(rejected) => panic!("{} rejected its sample: {rejected:?}", format.id()),
+        }
+    }
+
+    pub(crate) fn output_bytes(extracted: &Extracted) -> Vec<u8> {
+        match &extracted.output {
+            Output::Blob(blob) => blob.to_vec(),
+            Output::Tree(_) => panic!("expected a blob"),
+        }
+    }
+
+    pub(crate) fn output_tree(extracted: &Extracted) -> &FileTree {
+        match &extracted.output {
+            Output::Tree(tree) => tree,
+            Output::Blob(_) => panic!("expected a tree"),
+        }
+    }
+
+    /// A minimal valid sample of each format, by id.
+    fn sample(id: &str) -> Vec<u8> {
+        let payload = b"registry sample payload".repeat(4);
+        match id {
+            "bzip2" => testkit::bzip2(&payload),
+            "cpio" => testkit::CpioBuilder::new(testkit::CpioKind::Newc)
+                .file(b"f", &payload)
+                .finish(),
+            "gzip" => testkit::gzip(&payload),
+            "lzma" => testkit::lzma_alone(&payload, false),
+            "tar" => testkit::TarBuilder::new().file(b"f", &payload).finish(),
+            "xz" => testkit::xz(&payload),
+            "zlib" => testkit::zlib(&payload),
+            "zstd" => testkit::zstd(&payload),
+            other => panic!("no sample for format {other}: add one"),
+        }
+    }
+
+    #[test]
+    fn ids_are_unique_sorted_and_lowercase() {
+        let ids: Vec<&str> = FORMATS.iter().map(|f| f.id()).collect();
+        let mut sorted = ids.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(ids, sorted, "format ids must be unique and sorted");
+        for id in ids {
+            assert!(
+                id.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+                "{id}"
+            );
+            assert!(id != crate::layer::RAW && id != crate::layer::INPUT);
+        }
+    }
+
+    #[test]
+    fn every_format_has_docs_magics_and_a_sample_it_accepts() {
+        for format in FORMATS {
+            assert!(!format.description().is_empty(), "{}", format.id());
+            assert!(!format.magics().is_empty(), "{}", format.id());
+            let data = sample(format.id());
+            for magic in format.magics() {
+                assert!(magic.bytes.len() >= 2, "{}: magic too short", format.id());
+            }
+            assert!(
+                format
+                    .magics()
+                    .iter()
+                    .any(|m| data.get(m.offset..).is_some_and(|d| d.starts_with(m.bytes))),
+                "{}: sample does not carry a magic",
+                format.id()
+            );
+            assert!(format.probe(&data), "{}: probe", format.id());
+            let (extracted, cx) = extract_ok(*format, &data);
+            assert!(cx.errors.is_empty(), "{}: {:?}", format.id(), cx.errors);
+            assert_eq!(extracted.consumed, data.len() as u64, "{}", format.id());
+        }
+        assert_eq!(formats().len(), FORMATS.len());
+    }
+
+    #[test]
+    fn every_format_survives_truncation_and_corruption_of_its_sample() {
+        for format in FORMATS {
+            let data = sample(format.id());
+            for cut in (0..data.len()).step_by(7) {
+                let _ = extract_with(*format, &data[..cut], &Limits::default());
+                let _ = format.probe(&data[..cut]);
+            }
+            for i in (0..data.len()).step_by(5) {
+                let mut bad = data.clone();
+                bad[i] ^= 0xa5;
+                let _ = format.probe(&bad);
+                let _ = extract_with(*format, &bad, &Limits::default());
+            }
+        }
+    }
+}

@@ -1,0 +1,463 @@
+//! Writing an unpacked image to disk, safely.
+//!
+//! # Layout
+//!
+//! The output directory stands for the input. Each layer is a directory named
+//! `<offset>.<format>` (`0x0.gzip`, `0x1c0000.raw`) inside its parent's directory; a layer found
+//! inside a file of its parent's tree goes under `files/<path of that file>/` instead. Inside a
+//! layer's directory, `tree/` holds its file tree and `blob` the bytes it produced when no
+//! layer was identified in them (raw regions, unidentified decompressed data).
+//!
+//! # Safety argument
+//!
+//! Nothing is ever written outside the output root, whatever the image contains:
+//!
+//! 1. The output directory must be new or empty, so everything below it was created by this
+//!    call.
+//! 2. Every path is built by appending components to the canonical root. Components come from
+//!    normalised tree paths (no empty, `.` or `..` component, no NUL, no `/`; see
+//!    [`tree`](crate::tree)) or are generated here; each is checked again before use.
+//! 3. Directories are created with `create_dir` and files with `create_new`, which fail on
+//!    anything already there (including a symlink) instead of following or replacing it.
+//! 4. Symlinks are created only after every directory and file has been written, so no write
+//!    ever passes through one. Their targets are confined: an absolute target, or a relative
+//!    one climbing above its tree's root, is rewritten as a relative link inside that tree's
+//!    `tree/` directory (counted in [`Materialized::symlinks_rewritten`]).
+//! 5. Hard links are written as copies of the linked file's content, taken from the in-memory
+//!    tree, never as links to anything on disk.
+//! 6. Device nodes, FIFOs and sockets are not created (listed as skipped).
+//! 7. Set-id and sticky bits are dropped; files get at least `rw` and directories `rwx` for the
+//!    owner so the output can be cleaned up.
+//! 8. Bytes written count against [`Limits::max_total_bytes`](crate::Limits::max_total_bytes)
+//!    (hard-link copies included) and the time against
+//!    [`Limits::max_time`](crate::Limits::max_time).
+//!
+//! The argument assumes no other process writes into the output directory while this runs.
+
+use std::fs::{self, DirBuilder, OpenOptions};
+use std::io::{self, Write};
+#[cfg(unix)]
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Component, Path, PathBuf};
+use std::time::Instant;
+
+use crate::blob::Blob;
+use crate::error::MaterializeError;
+use crate::layer::Layer;
+use crate::tree::{FileTree, NodeKind};
+use crate::unpack::Unpacked;
+
+/// Why an entry was not written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SkipReason {
+    /// A character or block device: never created.
+    Device,
+    /// A FIFO: never created.
+    Fifo,
+    /// A socket: never created.
+    Socket,
+    /// A hard link whose target is not a file of the same tree.
+    DanglingHardlink,
+    /// The total byte budget was spent.
+    ByteLimit,
+    /// The time limit passed.
+    TimeLimit,
+    /// A name that cannot be written safely.
+    UnsafeName,
+    /// The operating system refused (name too long, parent not created, ...).
+    Io(String),
+}
+
+/// One entry that was not written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    /// Where it would have gone, relative to the output root.
+    pub path: PathBuf,
+    /// Why it was not written.
+    pub reason: SkipReason,
+}
+
+/// What [`materialize`] wrote.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Materialized {
+    /// The canonical output root.
+    pub root: PathBuf,
+    /// Directories created.
+    pub dirs: u64,
+    /// Regular files written (hard-link copies included).
+    pub files: u64,
+    /// Hard links written as copies.
+    pub hardlinks_copied: u64,
+    /// Symlinks created.
+    pub symlinks: u64,
+    /// Symlinks whose target was rewritten to stay inside their tree.
+    pub symlinks_rewritten: u64,
+    /// Bytes written.
+    pub bytes: u64,
+    /// Entries not written, with the reason.
+    pub skipped: Vec<Skipped>,
+}
+
+/// Writes `unpacked` under `out_dir`, which must not exist or be an empty directory. See the
+/// [module documentation](self) for the layout and the safety argument.
+pub fn materialize(unpacked: &Unpacked, out_dir: &Path) -> Result<Materialized, MaterializeError> {
+    let root = prepare_root(out_dir)?;
+    let limits = unpacked.limits();
+    let mut writer = Writer {
+        summary: Materialized {
+            root: root.clone(),
+            ..Materialized::default()
+        },
+        root: root.clone(),
+        bytes_left: limits.max_total_bytes,
+        deadline: Instant::now().checked_add(limits.max_time),
+        symlinks: Vec::new(),
+    };
+    writer.layer(&unpacked.root, &root, true);
+    writer.finish_symlinks();
+    Ok(writer.summary)
+}
+
+fn prepare_root(out_dir: &Path) -> Result<PathBuf, MaterializeError> {
+    let prepare = |source| MaterializeError::Prepare {
+        path: out_dir.to_path_buf(),
+        source,
+    };
+    match fs::metadata(out_dir) {
+        Ok(meta) if meta.is_dir() => {
+            if fs::read_dir(out_dir).map_err(prepare)?.next().is_some() {
+                return Err(MaterializeError::NotEmpty {
+                    path: out_dir.to_path_buf(),
+                });
+            }
+        }
+        Ok(_) => {
+            return Err(MaterializeError::NotADirectory {
+                path: out_dir.to_path_buf(),
+            });
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            fs::create_dir_all(out_dir).map_err(prepare)?;
+        }
+        Err(e) => return Err(prepare(e)),
+    }
+    fs::canonicalize(out_dir).map_err(prepare)
+}
+
+/// A single component that is safe to append to a path we own.
+fn safe_component(component: &str) -> bool {
+    !component.is_empty()
+        && component != "."
+        && component != ".."
+        && !component.contains('/')
+        && !component.contains('\0')
+        && matches!(
+            Path::new(component).components().next(),
+            Some(Component::Normal(_))
+        )
+}
+
+/// `base` joined with the components of a normalised tree path, or `None` if any component is
+/// unsafe.
+fn join_tree_path(base: &Path, tree_path: &str) -> Option<PathBuf> {
+    let mut path = base.to_path_buf();
+    for component in tree_path.split('/').filter(|c| !c.is_empty()) {
+        if !safe_component(component) {
+            return None;
+        }
+        path.push(component);
+    }
+    Some(path)
+}
+
+/// A symlink target that stays inside the tree: the target as written when it is relative and
+/// never climbs above the tree's root, else the equivalent relative path from the link's
+/// directory. Returns the target and whether it was rewritten.
+fn confine(link_path: &str, target: &str) -> (String, bool) {
+    let link_dir: Vec<&str> = {
+        let mut parts: Vec<&str> = link_path.split('/').filter(|c| !c.is_empty()).collect();
+        parts.pop();
+        parts
+    };
+    let absolute = target.starts_with('/');
+    let mut resolved: Vec<&str> = if absolute {
+        Vec::new()
+    } else {
+        link_dir.clone()
+    };
+    let mut clamped = false;
+    for component in target.split('/') {
+        match component {
+            "" | "." => {}
+            ".." => clamped |= resolved.pop().is_none(),
+            other => resolved.push(other),
+        }
+    }
+    if !absolute && !clamped && !target.is_empty() {
+        return (target.to_owned(), false);
+    }
+    let mut parts: Vec<&str> = vec![".."; link_dir.len()];
+    parts.extend(resolved);
+    if parts.is_empty() {
+        return (".".to_owned(), true);
+    }
+    (parts.join("/"), true)
+}
+
+struct Writer {
+    root: PathBuf,
+    summary: Materialized,
+    bytes_left: u64,
+    deadline: Option<Instant>,
+    /// (link, target, rewritten), created last.
+    symlinks: Vec<(PathBuf, String, bool)>,
+}
+
+impl Writer {
+    fn relative(&self, path: &Path) -> PathBuf {
+        path.strip_prefix(&self.root)
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|_| path.to_path_buf())
+    }
+
+    fn skip(&mut self, path: &Path, reason: SkipReason) {
+        let path = self.relative(path);
+        self.summary.skipped.push(Skipped { path, reason });
+    }
+
+    fn time_up(&self) -> bool {
+        self.deadline
+            .is_some_and(|deadline| Instant::now() >= deadline)
+    }
+
+    /// Creates one directory (the parent must exist). False when it could not.
+    fn mkdir(&mut self, path: &Path, mode: u32) -> bool {
+        if !path.starts_with(&self.root) {
+            self.skip(path, SkipReason::UnsafeName);
+            return false;
+        }
+        let mut builder = DirBuilder::new();
+        #[cfg(unix)]
+        builder.mode((mode & 0o777) | 0o700);
+        #[cfg(not(unix))]
+        let _ = mode;
+        match builder.create(path) {
+            Ok(()) => {
+                self.summary.dirs = self.summary.dirs.saturating_add(1);
+                true
+            }
+            // Only ever a directory this call made earlier (symlinks come last).
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => fs::symlink_metadata(path)
+                .is_ok_and(|meta| meta.is_dir() && !meta.file_type().is_symlink()),
+            Err(e) => {
+                self.skip(path, SkipReason::Io(e.to_string()));
+                false
+            }
+        }
+    }
+
+    /// Creates `base` and the directories of `tree_path` below it.
+    fn mkdirs(&mut self, base: &Path, tree_path: &str) -> Option<PathBuf> {
+        let mut path = base.to_path_buf();
+        for component in tree_path.split('/').filter(|c| !c.is_empty()) {
+            if !safe_component(component) {
+                self.skip(&path, SkipReason::UnsafeName);
+                return None;
+            }
+            path.push(component);
+            if !self.mkdir(&path, 0o755) {
+                return None;
+            }
+        }
+        Some(path)
+    }
+
+    fn write_file(&mut self, path: &Path, content: &[u8], mode: u32) -> bool {
+        if !path.starts_with(&self.root) {
+            self.skip(path, SkipReason::UnsafeName);
+            return false;
+        }
+        let len = u64::try_from(content.len()).unwrap_or(u64::MAX);
+        if len > self.bytes_left {
+            self.skip(path, SkipReason::ByteLimit);
+            return false;
+        }
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        options.mode((mode & 0o777) | 0o600);
+        #[cfg(not(unix))]
+        let _ = mode;
+        let result = options
+            .open(path)
+            .and_then(|mut file| file.write_all(content));
+        match result {
+            Ok(()) => {
+                self.bytes_left = self.bytes_left.saturating_sub(len);
+                self.summary.bytes = self.summary.bytes.saturating_add(len);
+                self.summary.files = self.summary.files.saturating_add(1);
+                true
+            }
+            Err(e) => {
+                self.skip(path, SkipReason::Io(e.to_string()));
+                false
+            }
+        }
+    }
+
+    fn layer(&mut self, layer: &Layer, dir: &Path, is_root: bool) {
+        if self.time_up() {
+            self.skip(dir, SkipReason::TimeLimit);
+            return;
+        }
+        let blob_covered = layer.children.iter().any(|child| child.name.is_none());
+        if !is_root && !blob_covered {
+            if let Some(content) = &layer.content {
+                self.write_blob(dir, content);
+            }
+        }
+        if let Some(tree) = &layer.tree {
+            self.tree(tree, &dir.join("tree"));
+        }
+        for child in &layer.children {
+            let dir_name = format!("{:#x}.{}", child.offset, child.format);
+            let parent = match &child.name {
+                None => Some(dir.to_path_buf()),
+                Some(file) => self
+                    .mkdirs(dir, "files")
+                    .and_then(|files| self.mkdirs(&files, file)),
+            };
+            let Some(parent) = parent else {
+                continue;
+            };
+            if !safe_component(&dir_name) {
+                self.skip(&parent, SkipReason::UnsafeName);
+                continue;
+            }
+            let child_dir = parent.join(dir_name);
+            if self.mkdir(&child_dir, 0o755) {
+                self.layer(child, &child_dir, false);
+            }
+        }
+    }
+
+    fn write_blob(&mut self, dir: &Path, content: &Blob) {
+        let path = dir.join("blob");
+        self.write_file(&path, content, 0o644);
+    }
+
+    fn tree(&mut self, tree: &FileTree, base: &Path) {
+        if !self.mkdir(base, 0o755) {
+            return;
+        }
+        for node in tree.iter() {
+            if node.path == "/" {
+                continue;
+            }
+            let Some(path) = join_tree_path(base, &node.path) else {
+                self.skip(&base.join("?"), SkipReason::UnsafeName);
+                continue;
+            };
+            if self.time_up() {
+                self.skip(&path, SkipReason::TimeLimit);
+                return;
+            }
+            match &node.kind {
+                NodeKind::Dir => {
+                    self.mkdir(&path, node.mode);
+                }
+                NodeKind::File => {
+                    let content = node.content().map(|c| c.as_slice()).unwrap_or(&[]);
+                    self.write_file(&path, content, node.mode);
+                }
+                NodeKind::Hardlink { .. } => match node.content() {
+                    Some(content) => {
+                        if self.write_file(&path, content, node.mode) {
+                            self.summary.hardlinks_copied =
+                                self.summary.hardlinks_copied.saturating_add(1);
+                        }
+                    }
+                    None => self.skip(&path, SkipReason::DanglingHardlink),
+                },
+                NodeKind::Symlink { target } => {
+                    let (target, rewritten) = confine(&node.path, target);
+                    self.symlinks.push((path, target, rewritten));
+                }
+                NodeKind::CharDevice { .. } | NodeKind::BlockDevice { .. } => {
+                    self.skip(&path, SkipReason::Device);
+                }
+                NodeKind::Fifo => self.skip(&path, SkipReason::Fifo),
+                NodeKind::Socket => self.skip(&path, SkipReason::Socket),
+            }
+        }
+    }
+
+    fn finish_symlinks(&mut self) {
+        for (link, target, rewritten) in std::mem::take(&mut self.symlinks) {
+            if !link.starts_with(&self.root) {
+                self.skip(&link, SkipReason::UnsafeName);
+                continue;
+            }
+            match make_symlink(&target, &link) {
+                Ok(()) => {
+                    self.summary.symlinks = self.summary.symlinks.saturating_add(1);
+                    if rewritten {
+                        self.summary.symlinks_rewritten =
+                            self.summary.symlinks_rewritten.saturating_add(1);
+                    }
+                }
+                Err(e) => self.skip(&link, SkipReason::Io(e.to_string())),
+            }
+        }
+    }
+}
+
+#[cfg(unix)]
+fn make_symlink(target: &str, link: &Path) -> io::Result<()> {
+    std::os::unix::fs::symlink(target, link)
+}
+
+#[cfg(not(unix))]
+fn make_symlink(_target: &str, _link: &Path) -> io::Result<()> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "symlinks are only created on Unix",
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn confines_symlink_targets_to_the_tree() {
+        assert_eq!(confine("/bin/sh", "busybox"), ("busybox".into(), false));
+        assert_eq!(
+            confine("/usr/bin/x", "../lib/y"),
+            ("../lib/y".into(), false)
+        );
+        assert_eq!(
+            confine("/etc/mtab", "/proc/mounts"),
+            ("../proc/mounts".into(), true)
+        );
+        assert_eq!(
+            confine("/a/b/link", "../../../../../etc/passwd"),
+            ("../../etc/passwd".into(), true)
+        );
+        assert_eq!(confine("/top", "/"), (".".into(), true));
+        assert_eq!(confine("/top", ""), (".".into(), true));
+    }
+
+    #[test]
+    fn unsafe_components_are_refused() {
+        for bad in ["", ".", "..", "a/b", "nul\0"] {
+            assert!(!safe_component(bad), "{bad:?}");
+        }
+        assert!(safe_component("..."));
+        assert!(join_tree_path(Path::new("/out"), "/a/../b").is_none());
+        assert_eq!(
+            join_tree_path(Path::new("/out"), "/a/b"),
+            Some(PathBuf::from("/out/a/b"))
+        );
+    }
+}

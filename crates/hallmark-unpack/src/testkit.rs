@@ -1,0 +1,455 @@
+//! Tiny builders for synthetic archives and compressed streams, used by the unit tests and (via
+//! `#[path]`) by the integration tests. Builders write headers byte by byte so tests can craft
+//! hostile names and links that no well-behaved tool would emit.
+#![allow(dead_code, clippy::arithmetic_side_effects)]
+
+use std::io::Write;
+
+/// gzip of `data` (one member).
+pub fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(data).unwrap();
+    enc.finish().unwrap()
+}
+
+/// gzip of `data` at the best compression level (about 1000:1 on zeros, for bombs).
+pub fn gzip_best(data: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    enc.write_all(data).unwrap();
+    enc.finish().unwrap()
+}
+
+/// zlib of `data`.
+pub fn zlib(data: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(data).unwrap();
+    enc.finish().unwrap()
+}
+
+/// bzip2 of `data`.
+pub fn bzip2(data: &[u8]) -> Vec<u8> {
+    let mut enc = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+    enc.write_all(data).unwrap();
+    enc.finish().unwrap()
+}
+
+/// zstd of `data` (one frame).
+pub fn zstd(data: &[u8]) -> Vec<u8> {
+    zstd::encode_all(data, 3).unwrap()
+}
+
+/// xz of `data` (one stream).
+pub fn xz(data: &[u8]) -> Vec<u8> {
+    let mut enc =
+        lzma_rust2::XzWriter::new(Vec::new(), lzma_rust2::XzOptions::with_preset(1)).unwrap();
+    enc.write_all(data).unwrap();
+    enc.finish().unwrap()
+}
+
+/// `.lzma` ("LZMA alone") of `data`, with the size in the header when `known_size`, else with
+/// an end marker and size `-1`.
+pub fn lzma_alone(data: &[u8], known_size: bool) -> Vec<u8> {
+    let options = lzma_rust2::LzmaOptions::with_preset(1);
+    let size = known_size.then_some(data.len() as u64);
+    let mut enc = lzma_rust2::LzmaWriter::new_use_header(Vec::new(), &options, size).unwrap();
+    enc.write_all(data).unwrap();
+    enc.finish().unwrap()
+}
+
+/// `count` copies of one compressed member back to back: decoders treat concatenated gzip
+/// members, bzip2 and xz streams and zstd frames as one stream, so this makes a bomb of
+/// `count` times the member's output from one small member.
+pub fn repeat(member: &[u8], count: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(member.len() * count);
+    for _ in 0..count {
+        out.extend_from_slice(member);
+    }
+    out
+}
+
+/// Writes a number as zero-padded octal digits followed by a NUL into `field`.
+fn octal(field: &mut [u8], value: u64) {
+    let digits = field.len() - 1;
+    let text = format!("{value:0digits$o}");
+    field[..digits].copy_from_slice(&text.as_bytes()[text.len() - digits..]);
+    field[digits] = 0;
+}
+
+/// Tar type flags.
+pub mod tar_type {
+    /// Regular file.
+    pub const FILE: u8 = b'0';
+    /// Hard link.
+    pub const HARDLINK: u8 = b'1';
+    /// Symbolic link.
+    pub const SYMLINK: u8 = b'2';
+    /// Character device.
+    pub const CHAR: u8 = b'3';
+    /// Block device.
+    pub const BLOCK: u8 = b'4';
+    /// Directory.
+    pub const DIR: u8 = b'5';
+    /// FIFO.
+    pub const FIFO: u8 = b'6';
+    /// GNU long name.
+    pub const GNU_LONGNAME: u8 = b'L';
+    /// GNU long link name.
+    pub const GNU_LONGLINK: u8 = b'K';
+    /// PAX extended header.
+    pub const PAX: u8 = b'x';
+}
+
+/// A tar writer that emits headers exactly as asked (names are not checked).
+#[derive(Default)]
+pub struct TarBuilder {
+    out: Vec<u8>,
+    gnu: bool,
+}
+
+impl TarBuilder {
+    /// A POSIX ustar archive.
+    pub fn new() -> TarBuilder {
+        TarBuilder::default()
+    }
+
+    /// An archive with GNU magic (`ustar  \0`).
+    pub fn gnu() -> TarBuilder {
+        TarBuilder {
+            gnu: true,
+            ..TarBuilder::default()
+        }
+    }
+
+    /// One header plus data. `name` longer than 100 bytes is split into prefix and name when
+    /// possible.
+    #[allow(clippy::too_many_arguments)]
+    pub fn raw_entry(
+        &mut self,
+        name: &[u8],
+        typeflag: u8,
+        link: &[u8],
+        mode: u32,
+        dev: (u32, u32),
+        data: &[u8],
+    ) -> &mut TarBuilder {
+        let mut h = [0u8; 512];
+        let (prefix, name) = if name.len() > 100 {
+            let split = name[..name.len().min(156)]
+                .iter()
+                .rposition(|&b| b == b'/')
+                .unwrap_or(0);
+            (&name[..split], &name[split + 1..])
+        } else {
+            (&b""[..], name)
+        };
+        let n = name.len().min(100);
+        h[..n].copy_from_slice(&name[..n]);
+        octal(&mut h[100..108], u64::from(mode));
+        octal(&mut h[108..116], 1000);
+        octal(&mut h[116..124], 1000);
+        octal(&mut h[124..136], data.len() as u64);
+        octal(&mut h[136..148], 1_700_000_000);
+        h[156] = typeflag;
+        let l = link.len().min(100);
+        h[157..157 + l].copy_from_slice(&link[..l]);
+        if self.gnu {
+            h[257..265].copy_from_slice(b"ustar  \0");
+        } else {
+            h[257..263].copy_from_slice(b"ustar\0");
+            h[263..265].copy_from_slice(b"00");
+        }
+        h[265..269].copy_from_slice(b"root");
+        h[297..301].copy_from_slice(b"root");
+        octal(&mut h[329..337], u64::from(dev.0));
+        octal(&mut h[337..345], u64::from(dev.1));
+        let p = prefix.len().min(155);
+        h[345..345 + p].copy_from_slice(&prefix[..p]);
+        h[148..156].copy_from_slice(b"        ");
+        let sum: u32 = h.iter().map(|&b| u32::from(b)).sum();
+        octal(&mut h[148..155], u64::from(sum));
+        h[155] = b' ';
+        self.out.extend_from_slice(&h);
+        self.out.extend_from_slice(data);
+        let pad = (512 - data.len() % 512) % 512;
+        self.out.extend(std::iter::repeat_n(0u8, pad));
+        self
+    }
+
+    /// A regular file.
+    pub fn file(&mut self, name: &[u8], data: &[u8]) -> &mut TarBuilder {
+        self.raw_entry(name, tar_type::FILE, b"", 0o644, (0, 0), data)
+    }
+
+    /// A directory.
+    pub fn dir(&mut self, name: &[u8]) -> &mut TarBuilder {
+        self.raw_entry(name, tar_type::DIR, b"", 0o755, (0, 0), b"")
+    }
+
+    /// A symlink.
+    pub fn symlink(&mut self, name: &[u8], target: &[u8]) -> &mut TarBuilder {
+        self.raw_entry(name, tar_type::SYMLINK, target, 0o777, (0, 0), b"")
+    }
+
+    /// A hard link.
+    pub fn hardlink(&mut self, name: &[u8], target: &[u8]) -> &mut TarBuilder {
+        self.raw_entry(name, tar_type::HARDLINK, target, 0o644, (0, 0), b"")
+    }
+
+    /// A character or block device, or a FIFO.
+    pub fn special(&mut self, name: &[u8], typeflag: u8, major: u32, minor: u32) -> &mut Self {
+        self.raw_entry(name, typeflag, b"", 0o600, (major, minor), b"")
+    }
+
+    /// A GNU long-name record followed by a file with a truncated name.
+    pub fn gnu_long_file(&mut self, name: &[u8], data: &[u8]) -> &mut TarBuilder {
+        let mut long = name.to_vec();
+        long.push(0);
+        self.raw_entry(
+            b"././@LongLink",
+            tar_type::GNU_LONGNAME,
+            b"",
+            0,
+            (0, 0),
+            &long,
+        );
+        self.raw_entry(
+            &name[..name.len().min(100)],
+            tar_type::FILE,
+            b"",
+            0o644,
+            (0, 0),
+            data,
+        )
+    }
+
+    /// A PAX header carrying `records` (key, value) followed by one entry.
+    pub fn pax_entry(
+        &mut self,
+        records: &[(&str, &[u8])],
+        name: &[u8],
+        typeflag: u8,
+        data: &[u8],
+    ) -> &mut TarBuilder {
+        let mut pax = Vec::new();
+        for (key, value) in records {
+            let body_len = key.len() + value.len() + 3; // space, '=', newline
+            let mut len = body_len + 1;
+            while len != body_len + len.to_string().len() {
+                len = body_len + len.to_string().len();
+            }
+            pax.extend_from_slice(format!("{len} {key}=").as_bytes());
+            pax.extend_from_slice(value);
+            pax.push(b'\n');
+        }
+        self.raw_entry(b"PaxHeader", tar_type::PAX, b"", 0o644, (0, 0), &pax);
+        self.raw_entry(name, typeflag, b"", 0o644, (0, 0), data)
+    }
+
+    /// The archive with its end-of-archive blocks, padded to a 10 KiB record.
+    pub fn finish(&mut self) -> Vec<u8> {
+        let mut out = std::mem::take(&mut self.out);
+        out.extend(std::iter::repeat_n(0u8, 1024));
+        let pad = (10240 - out.len() % 10240) % 10240;
+        out.extend(std::iter::repeat_n(0u8, pad));
+        out
+    }
+}
+
+/// cpio header formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CpioKind {
+    /// SVR4 "newc" (`070701`).
+    Newc,
+    /// SVR4 with checksums (`070702`).
+    Crc,
+    /// POSIX portable ASCII (`070707`).
+    Odc,
+    /// Old binary, little-endian.
+    BinLe,
+    /// Old binary, big-endian.
+    BinBe,
+}
+
+/// File type bits of a cpio mode.
+pub mod cpio_mode {
+    /// Regular file.
+    pub const FILE: u32 = 0o100000;
+    /// Directory.
+    pub const DIR: u32 = 0o040000;
+    /// Symlink.
+    pub const SYMLINK: u32 = 0o120000;
+    /// Character device.
+    pub const CHAR: u32 = 0o020000;
+    /// Block device.
+    pub const BLOCK: u32 = 0o060000;
+    /// FIFO.
+    pub const FIFO: u32 = 0o010000;
+    /// Socket.
+    pub const SOCKET: u32 = 0o140000;
+}
+
+/// A cpio writer that emits headers exactly as asked.
+pub struct CpioBuilder {
+    kind: CpioKind,
+    out: Vec<u8>,
+    next_ino: u32,
+}
+
+impl CpioBuilder {
+    /// An empty archive of `kind`.
+    pub fn new(kind: CpioKind) -> CpioBuilder {
+        CpioBuilder {
+            kind,
+            out: Vec::new(),
+            next_ino: 100,
+        }
+    }
+
+    /// One entry with every field given.
+    pub fn raw_entry(
+        &mut self,
+        name: &[u8],
+        mode: u32,
+        ino: u32,
+        nlink: u32,
+        rdev: (u32, u32),
+        data: &[u8],
+    ) -> &mut CpioBuilder {
+        let namesize = name.len() + 1;
+        let mtime: u32 = 1_700_000_000;
+        match self.kind {
+            CpioKind::Newc | CpioKind::Crc => {
+                let check: u32 = if self.kind == CpioKind::Crc {
+                    data.iter()
+                        .fold(0u32, |sum, &b| sum.wrapping_add(u32::from(b)))
+                } else {
+                    0
+                };
+                let magic = if self.kind == CpioKind::Crc {
+                    "070702"
+                } else {
+                    "070701"
+                };
+                let header = format!(
+                    "{magic}{ino:08X}{mode:08X}{:08X}{:08X}{nlink:08X}{mtime:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{namesize:08X}{check:08X}",
+                    1000,
+                    1000,
+                    data.len(),
+                    3,
+                    1,
+                    rdev.0,
+                    rdev.1,
+                );
+                self.out.extend_from_slice(header.as_bytes());
+                self.out.extend_from_slice(name);
+                self.out.push(0);
+                self.pad(4);
+                self.out.extend_from_slice(data);
+                self.pad(4);
+            }
+            CpioKind::Odc => {
+                let rdev = rdev.0 << 8 | rdev.1;
+                let header = format!(
+                    "070707{:06o}{ino:06o}{mode:06o}{:06o}{:06o}{nlink:06o}{rdev:06o}{mtime:011o}{namesize:06o}{:011o}",
+                    0o1403,
+                    1000,
+                    1000,
+                    data.len()
+                );
+                self.out.extend_from_slice(header.as_bytes());
+                self.out.extend_from_slice(name);
+                self.out.push(0);
+                self.out.extend_from_slice(data);
+            }
+            CpioKind::BinLe | CpioKind::BinBe => {
+                let size = data.len() as u32;
+                let rdev = rdev.0 << 8 | rdev.1;
+                let fields: [u32; 13] = [
+                    0o070707,
+                    0o1403,
+                    ino & 0xffff,
+                    mode & 0xffff,
+                    1000,
+                    1000,
+                    nlink,
+                    rdev & 0xffff,
+                    mtime >> 16,
+                    mtime & 0xffff,
+                    namesize as u32,
+                    size >> 16,
+                    size & 0xffff,
+                ];
+                for field in fields {
+                    let field = field as u16;
+                    let bytes = if self.kind == CpioKind::BinLe {
+                        field.to_le_bytes()
+                    } else {
+                        field.to_be_bytes()
+                    };
+                    self.out.extend_from_slice(&bytes);
+                }
+                self.out.extend_from_slice(name);
+                self.out.push(0);
+                self.pad(2);
+                self.out.extend_from_slice(data);
+                self.pad(2);
+            }
+        }
+        self
+    }
+
+    fn pad(&mut self, align: usize) {
+        while self.out.len() % align != 0 {
+            self.out.push(0);
+        }
+    }
+
+    fn ino(&mut self) -> u32 {
+        self.next_ino += 1;
+        self.next_ino
+    }
+
+    /// A regular file.
+    pub fn file(&mut self, name: &[u8], data: &[u8]) -> &mut CpioBuilder {
+        let ino = self.ino();
+        self.raw_entry(name, cpio_mode::FILE | 0o644, ino, 1, (0, 0), data)
+    }
+
+    /// A directory.
+    pub fn dir(&mut self, name: &[u8]) -> &mut CpioBuilder {
+        let ino = self.ino();
+        self.raw_entry(name, cpio_mode::DIR | 0o755, ino, 2, (0, 0), b"")
+    }
+
+    /// A symlink (cpio stores the target as the data).
+    pub fn symlink(&mut self, name: &[u8], target: &[u8]) -> &mut CpioBuilder {
+        let ino = self.ino();
+        self.raw_entry(name, cpio_mode::SYMLINK | 0o777, ino, 1, (0, 0), target)
+    }
+
+    /// A device or FIFO: `kind` is one of the [`cpio_mode`] type bits.
+    pub fn special(&mut self, name: &[u8], kind: u32, major: u32, minor: u32) -> &mut Self {
+        let ino = self.ino();
+        self.raw_entry(name, kind | 0o600, ino, 1, (major, minor), b"")
+    }
+
+    /// The archive with its `TRAILER!!!` entry, padded to 512 bytes.
+    pub fn finish(&mut self) -> Vec<u8> {
+        self.raw_entry(b"TRAILER!!!", 0, 0, 1, (0, 0), b"");
+        self.pad(512);
+        std::mem::take(&mut self.out)
+    }
+}
+
+/// Deterministic pseudo-random bytes (xorshift), for "random data" inputs.
+pub fn noise(len: usize, seed: u64) -> Vec<u8> {
+    let mut state = seed | 1;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 24) as u8
+        })
+        .collect()
+}
