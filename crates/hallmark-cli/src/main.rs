@@ -6,6 +6,7 @@
 mod catalog_cmd;
 mod explain;
 mod text;
+mod unpack_cmd;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -61,6 +62,8 @@ enum Command {
     Catalog(catalog_cmd::CatalogArgs),
     /// Show a requirement in full: statement, rationale, assessment, remediation, crosswalk.
     Explain(explain::ExplainArgs),
+    /// Unpack a firmware image safely: list its layers, or write its contents to a new directory.
+    Unpack(unpack_cmd::UnpackArgs),
     /// Print the JSON Schema of the assessment report.
     Schema,
     /// Print a shell completion script.
@@ -132,6 +135,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let catalog = load_catalog(cli.catalog.as_ref())?;
             explain::run(&catalog, &args, &mut out)
         }
+        Command::Unpack(args) => unpack_cmd::run(&args, &mut out),
         Command::Schema => {
             let schema = serde_json::to_string_pretty(&hallmark_model::report_schema())?;
             writeln!(out, "{schema}")?;
