@@ -161,7 +161,7 @@ impl Parsed<'_> {
 /// Builds a full edition from one or more parsed documents (their arrays are concatenated).
 pub(crate) fn build_edition(parts: Vec<Parsed<'_>>) -> Result<Catalog, CatalogError> {
     let mut diagnostics = Vec::new();
-    let mut edition: Option<(Edition, Source<'_>)> = None;
+    let mut edition: Option<Edition> = None;
     let mut principles: Vec<(Principle, std::ops::Range<usize>, Source<'_>)> = Vec::new();
     let mut requirements: Vec<(Requirement, RawRefs, Source<'_>)> = Vec::new();
     let mut frameworks: Vec<(Framework, std::ops::Range<usize>, Source<'_>)> = Vec::new();
@@ -196,7 +196,7 @@ pub(crate) fn build_edition(parts: Vec<Parsed<'_>>) -> Result<Catalog, CatalogEr
                     "the [edition] table appears more than once",
                 );
             } else {
-                edition = Some((value, source));
+                edition = Some(value);
             }
         }
         for raw in document.principle {
@@ -267,7 +267,7 @@ pub(crate) fn build_edition(parts: Vec<Parsed<'_>>) -> Result<Catalog, CatalogEr
         }
     }
 
-    let Some((edition, _)) = edition else {
+    let Some(edition) = edition else {
         let first = requirements
             .first()
             .map(|r| r.2)

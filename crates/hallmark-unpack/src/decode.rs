@@ -9,7 +9,8 @@ use std::cell::Cell;
 use std::io::{self, BufRead, Read};
 use std::rc::Rc;
 
-use crate::format::{Context, Rejected};
+use crate::blob::Blob;
+use crate::format::{Context, Extracted, Output, Rejected};
 use crate::limits::{CHUNK_BYTES, LimitKind};
 
 /// Output budget of the first decoding step of a stream; steps grow with the output up to
@@ -184,14 +185,6 @@ fn read_retrying(reader: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
     }
 }
 
-/// The output of a (possibly multi-member) compressed stream.
-#[derive(Debug)]
-pub(crate) struct Decoded {
-    pub out: Vec<u8>,
-    /// Extent of the stream (all members) in the input.
-    pub consumed: usize,
-}
-
 /// How [`decode_members`] recognises and opens the members of a stream.
 pub(crate) struct Members<'s, 'a> {
     /// Whether the bytes after a member start another member of the same stream.
@@ -203,14 +196,14 @@ pub(crate) struct Members<'s, 'a> {
 }
 
 /// Decodes concatenated members (gzip members, xz streams, bzip2 streams, zstd frames) into one
-/// output. A first member that fails before producing any output rejects the candidate; damage
+/// output, which is the whole extraction of a stream format. A first member that fails before producing any output rejects the candidate; damage
 /// after that is recorded and what was decoded is kept. A later "member" that fails without
 /// output is a false continuation and is left out of the extent.
 pub(crate) fn decode_members<'a>(
     data: &'a [u8],
     members: &Members<'_, 'a>,
     cx: &mut Context<'_>,
-) -> Result<Decoded, Rejected> {
+) -> Result<Extracted, Rejected> {
     let tracked = Tracked::new(data);
     let mut out = Vec::new();
     let mut count = 0usize;
@@ -258,9 +251,10 @@ pub(crate) fn decode_members<'a>(
         }
     }
     out.shrink_to_fit();
-    Ok(Decoded {
-        out,
-        consumed: end.max(1),
+    Ok(Extracted {
+        consumed: u64::try_from(end.max(1)).unwrap_or(u64::MAX),
+        output: Output::Blob(Blob::from(out)),
+        variant: None,
     })
 }
 

@@ -6,7 +6,7 @@ use bzip2::bufread::BzDecoder;
 
 use crate::blob::Blob;
 use crate::decode::{Members, Tracked, decode_members};
-use crate::format::{Context, Extracted, Format, FormatKind, Magic, Output, Rejected};
+use crate::format::{Context, Extracted, Format, FormatKind, Magic, Rejected};
 
 /// bzip2: `BZh` + block size digit + a block or end-of-stream marker.
 pub(crate) struct Bzip2Format;
@@ -57,12 +57,7 @@ impl Format for Bzip2Format {
             padding: &|_| 0,
             open: &open,
         };
-        let decoded = decode_members(data, &members, cx)?;
-        Ok(Extracted {
-            consumed: u64::try_from(decoded.consumed).unwrap_or(u64::MAX),
-            output: Output::Blob(Blob::from(decoded.out)),
-            variant: None,
-        })
+        decode_members(data, &members, cx)
     }
 }
 

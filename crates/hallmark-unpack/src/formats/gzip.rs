@@ -6,7 +6,7 @@ use flate2::bufread::GzDecoder;
 
 use crate::blob::Blob;
 use crate::decode::{Members, Tracked, decode_members};
-use crate::format::{Context, Extracted, Format, FormatKind, Magic, Output, Rejected};
+use crate::format::{Context, Extracted, Format, FormatKind, Magic, Rejected};
 
 /// gzip: `1f 8b`, method 8 (deflate).
 pub(crate) struct GzipFormat;
@@ -59,12 +59,7 @@ impl Format for GzipFormat {
             padding: &|_| 0,
             open: &open,
         };
-        let decoded = decode_members(data, &members, cx)?;
-        Ok(Extracted {
-            consumed: u64::try_from(decoded.consumed).unwrap_or(u64::MAX),
-            output: Output::Blob(Blob::from(decoded.out)),
-            variant: None,
-        })
+        decode_members(data, &members, cx)
     }
 }
 

@@ -6,7 +6,7 @@ use lzma_rust2::XzReader;
 
 use crate::blob::Blob;
 use crate::decode::{Members, Tracked, decode_members};
-use crate::format::{Context, Extracted, Format, FormatKind, Magic, Output, Rejected};
+use crate::format::{Context, Extracted, Format, FormatKind, Magic, Rejected};
 
 /// xz: `fd 37 7a 58 5a 00` and a CRC-checked stream header.
 pub(crate) struct XzFormat;
@@ -73,12 +73,7 @@ impl Format for XzFormat {
             padding: &padding,
             open: &open,
         };
-        let decoded = decode_members(data, &members, cx)?;
-        Ok(Extracted {
-            consumed: u64::try_from(decoded.consumed).unwrap_or(u64::MAX),
-            output: Output::Blob(Blob::from(decoded.out)),
-            variant: None,
-        })
+        decode_members(data, &members, cx)
     }
 }
 

@@ -4,7 +4,7 @@ use std::io::Read;
 
 use crate::blob::Blob;
 use crate::decode::{Members, Tracked, decode_members};
-use crate::format::{Context, Extracted, Format, FormatKind, Magic, Output, Rejected};
+use crate::format::{Context, Extracted, Format, FormatKind, Magic, Rejected};
 
 /// zstd: frame magic `28 b5 2f fd`.
 pub(crate) struct ZstdFormat;
@@ -77,12 +77,7 @@ impl Format for ZstdFormat {
             padding: &skippable,
             open: &open,
         };
-        let decoded = decode_members(data, &members, cx)?;
-        Ok(Extracted {
-            consumed: u64::try_from(decoded.consumed).unwrap_or(u64::MAX),
-            output: Output::Blob(Blob::from(decoded.out)),
-            variant: None,
-        })
+        decode_members(data, &members, cx)
     }
 }
 
