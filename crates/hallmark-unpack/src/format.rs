@@ -181,6 +181,31 @@ impl<'a> Context<'a> {
         let _ = self.budget.take_entries(charge);
     }
 
+    /// Reserves `len` bytes of output for a file a filesystem reader is about to decompress
+    /// (already capped with [`cap_file`](Context::cap_file)). Returns how many bytes may be
+    /// produced: less than `len` (and the cut recorded) when the total budget runs out. The
+    /// reader keeps its output within the grant.
+    #[allow(dead_code)] // Until the first filesystem reader lands.
+    pub(crate) fn reserve(&mut self, path: &[u8], len: u64) -> u64 {
+        let granted = self.budget.grant(len);
+        if granted < len {
+            self.truncate(
+                LimitKind::TotalBytes,
+                format!(
+                    "{} cut at {granted} of {len} bytes: total output budget spent",
+                    crate::tree::escape_path(path)
+                ),
+            );
+        }
+        granted
+    }
+
+    /// Gives back bytes of a [`reserve`](Context::reserve) that were not produced.
+    #[allow(dead_code)] // Until the first filesystem reader lands.
+    pub(crate) fn unreserve(&self, n: u64) {
+        self.budget.refund(n);
+    }
+
     /// Caps an archive member of `len` bytes at the per-file limit, recording the cut.
     pub(crate) fn cap_file(&mut self, path: &[u8], len: usize) -> usize {
         let max = usize::try_from(self.limits().max_file_bytes).unwrap_or(usize::MAX);

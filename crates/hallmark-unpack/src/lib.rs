@@ -45,6 +45,8 @@
 #![deny(clippy::arithmetic_side_effects)]
 
 mod blob;
+#[allow(dead_code)] // Until the first filesystem reader lands.
+mod codec;
 mod decode;
 mod error;
 mod format;

@@ -46,6 +46,11 @@ pub fn xz(data: &[u8]) -> Vec<u8> {
     enc.finish().unwrap()
 }
 
+/// LZO1X of `data` (a bare block, as filesystems store it).
+pub fn lzo(data: &[u8]) -> Vec<u8> {
+    lzokay::compress::compress(data).unwrap()
+}
+
 /// `.lzma` ("LZMA alone") of `data`, with the size in the header when `known_size`, else with
 /// an end marker and size `-1`.
 pub fn lzma_alone(data: &[u8], known_size: bool) -> Vec<u8> {
