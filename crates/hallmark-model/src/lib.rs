@@ -27,6 +27,7 @@
 //! ```
 
 mod evidence;
+pub mod facts;
 mod location;
 mod report;
 mod verdict;

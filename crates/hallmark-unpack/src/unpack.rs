@@ -21,7 +21,7 @@ pub struct Unpacker {
 }
 
 /// Figures about one unpack.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Stats {
     /// Bytes produced by all decoders together.
     pub bytes_produced: u64,
@@ -342,6 +342,19 @@ impl Driver<'_> {
 }
 
 impl Unpacked {
+    /// A result made of one ready file tree, such as a root filesystem already extracted to a
+    /// directory, or a test fixture: the root layer is the tree (format [`INPUT`]).
+    pub fn from_tree(image: impl Into<String>, tree: FileTree) -> Unpacked {
+        let mut root = Layer::new(INPUT, 0, 0, None);
+        root.tree = Some(tree);
+        Unpacked {
+            image: image.into(),
+            root,
+            stats: Stats::default(),
+            limits: Limits::default(),
+        }
+    }
+
     /// The limits this result was produced under.
     pub fn limits(&self) -> &Limits {
         &self.limits

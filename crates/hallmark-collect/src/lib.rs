@@ -1,0 +1,111 @@
+//! Fact collectors: read an unpacked firmware image and record what is in it.
+//!
+//! Each collector is one unit in [`COLLECTORS`] (one file under `collectors/`). It reads the
+//! read-only file trees of an [`Unpacked`] image through an [`Image`] view (nothing is written
+//! to disk) and appends observations with their locations to [`Facts`], plus a
+//! [`Coverage`] entry saying how complete its view was, so that checks can tell "nothing
+//! found" from "could not look".
+//!
+//! ```
+//! use hallmark_collect::{Options, collect};
+//! use hallmark_unpack::{Limits, Unpacker};
+//!
+//! let unpacked = Unpacker::new(Limits::default()).unpack_bytes("empty.bin", Vec::new());
+//! let facts = collect(&unpacked, &Options::default());
+//! assert!(facts.accounts.is_empty());
+//! // With no root filesystem, the accounts collector could not look: unknown, not "none".
+//! assert!(!facts.covered("accounts"));
+//! ```
+
+mod collectors;
+mod image;
+
+use hallmark_model::facts::{Coverage, CoverageStatus, Facts};
+use hallmark_unpack::Unpacked;
+
+pub use collectors::COLLECTORS;
+pub use image::{File, Image};
+
+/// Settings for a collection run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// Most password-hash computations spent testing hashes against the dictionary, over all
+    /// accounts (a DES hash costs about a microsecond, a SHA-512-crypt one about a
+    /// millisecond, a bcrypt one tens of milliseconds).
+    pub crack_budget: u64,
+    /// Largest file (in bytes) the content scanners (secrets, keys) read.
+    pub max_scan_bytes: u64,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            crack_budget: 200_000,
+            max_scan_bytes: 16 * 1024 * 1024,
+        }
+    }
+}
+
+/// One collector.
+pub trait Collector: Sync {
+    /// Stable id, lowercase (`accounts`, `keys`, ...).
+    fn id(&self) -> &'static str;
+    /// One line: what it looks at and what it records.
+    fn description(&self) -> &'static str;
+    /// Reads `image`, appends facts, and says how complete its view was.
+    fn collect(&self, image: &Image<'_>, options: &Options, facts: &mut Facts) -> Coverage;
+}
+
+/// Runs every collector over `unpacked`.
+pub fn collect(unpacked: &Unpacked, options: &Options) -> Facts {
+    let image = Image::new(unpacked);
+    let mut facts = Facts::default();
+    for collector in COLLECTORS {
+        let coverage = if image.has_rootfs() || collector.id() == "image" {
+            collector.collect(&image, options, &mut facts)
+        } else {
+            Coverage {
+                status: CoverageStatus::NotRun,
+                examined: 0,
+                notes: vec!["no root filesystem was found in the image".into()],
+            }
+        };
+        facts.coverage.insert(collector.id().to_owned(), coverage);
+    }
+    facts
+}
+
+/// A coverage record: complete when the image was unpacked without reaching a limit.
+pub(crate) fn coverage(image: &Image<'_>, examined: u64, mut notes: Vec<String>) -> Coverage {
+    let status = if image.is_complete() && notes.is_empty() {
+        CoverageStatus::Complete
+    } else {
+        if !image.is_complete() {
+            notes.push("the image was not unpacked completely (a limit was reached)".into());
+        }
+        CoverageStatus::Partial
+    };
+    Coverage {
+        status,
+        examined,
+        notes,
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use hallmark_model::facts::Facts;
+    use hallmark_unpack::{FileTree, Unpacked};
+
+    use crate::{Collector, Image, Options};
+
+    /// Runs one collector over an image made of `tree` alone (as a tar archive would give).
+    pub(crate) fn collect_tree(tree: FileTree, collector: &dyn Collector) -> Facts {
+        let unpacked = Unpacked::from_tree("test.bin", tree);
+        let image = Image::new(&unpacked);
+        let mut facts = Facts::default();
+        let coverage = collector.collect(&image, &Options::default(), &mut facts);
+        facts.coverage.insert(collector.id().to_owned(), coverage);
+        facts
+    }
+}

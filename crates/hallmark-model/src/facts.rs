@@ -1,0 +1,466 @@
+//! Facts: what collectors observed about a device, each with where it was seen.
+//!
+//! Facts are observations, not judgements: "dropbear is started with `-B`", "root's password
+//! is the MD5-crypt hash of `admin`", "`/usr/sbin/x` has an executable stack". Checks read
+//! facts and decide verdicts. A firmware image, a live device and a declaration all produce
+//! the same model, so one check judges any of them.
+//!
+//! Every collection of facts comes with a [`Coverage`] entry saying whether its collector ran
+//! and over what: an empty list of accounts means "no accounts" only when the accounts
+//! collector ran over a root filesystem; otherwise it means "unknown", and checks must say
+//! INCONCLUSIVE.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::location::Location;
+
+/// Everything known about one subject (an image, a device, or both).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Facts {
+    /// Which collectors ran, by collector id, and how far they got.
+    #[serde(default)]
+    pub coverage: BTreeMap<String, Coverage>,
+    /// What the firmware image contained, when an image was assessed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageFacts>,
+    /// Local accounts and their credentials.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accounts: Vec<Account>,
+    /// Private and public keys, certificates, authorised keys.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keys: Vec<KeyMaterial>,
+    /// Credentials and secrets written into files.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<Secret>,
+    /// ELF executables and libraries with their hardening.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub binaries: Vec<Binary>,
+    /// Services started on the device, and their settings.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<Service>,
+    /// Software update mechanisms and their settings.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub updates: Vec<UpdateMechanism>,
+    /// Files with notable permissions (world-writable, setuid, setgid).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub permissions: Vec<Permission>,
+    /// Logging configuration.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub logging: Vec<Logging>,
+    /// Recovery and factory-reset means.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recovery: Vec<Recovery>,
+    /// Operating system kernels seen.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kernels: Vec<Kernel>,
+}
+
+impl Facts {
+    /// The coverage of collector `id`, if it ran.
+    pub fn coverage(&self, id: &str) -> Option<&Coverage> {
+        self.coverage.get(id)
+    }
+
+    /// Whether collector `id` ran over a complete enough input for an empty result to mean
+    /// "none": it ran, found what it looks in, and nothing stopped it early.
+    pub fn covered(&self, id: &str) -> bool {
+        self.coverage
+            .get(id)
+            .is_some_and(|c| c.status == CoverageStatus::Complete)
+    }
+}
+
+/// How far one collector got.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Coverage {
+    /// Complete, partial or not run.
+    pub status: CoverageStatus,
+    /// How many items (files, binaries, lines) it examined.
+    pub examined: u64,
+    /// Why it is partial or did not run, when it is not complete.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// Whether a collector's view was complete.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum CoverageStatus {
+    /// It examined everything it looks at.
+    Complete,
+    /// It ran, but part of its input was missing or a budget stopped it.
+    Partial,
+    /// Its input does not exist here (e.g. no root filesystem was found).
+    NotRun,
+}
+
+/// What the firmware image was made of.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ImageFacts {
+    /// Name of the image as given.
+    pub name: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// sha256 of the image, lowercase hex.
+    pub sha256: String,
+    /// Formats of the layers found, outermost first (e.g. `tplink`, `lzma`, `squashfs`).
+    pub layers: Vec<String>,
+    /// File trees found (archives and filesystems) and their size in files.
+    pub trees: Vec<TreeSummary>,
+    /// The operating system the contents indicate (`linux`, `vxworks`, ...), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os: Option<String>,
+    /// Limits reached and damage seen while unpacking: the view of the image is incomplete.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub incomplete: Vec<String>,
+}
+
+/// One file tree of the image.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct TreeSummary {
+    /// Where the tree is (its layer chain).
+    pub location: Location,
+    /// Format of the tree (`squashfs`, `tar`, ...).
+    pub format: String,
+    /// Number of regular files.
+    pub files: u64,
+    /// Whether it looks like a root filesystem (has `/etc`, `/bin` or `/sbin`, ...).
+    pub rootfs: bool,
+}
+
+/// A local account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Account {
+    /// Login name.
+    pub name: String,
+    /// User id, when the passwd entry gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uid: Option<u32>,
+    /// Group id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gid: Option<u32>,
+    /// Login shell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shell: Option<String>,
+    /// The password as the image stores it.
+    pub password: Password,
+    /// Where the account (its password field) was read.
+    pub location: Location,
+    /// Where the matching passwd entry was, when the password came from a shadow file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passwd_location: Option<Location>,
+}
+
+/// The state of an account's password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Password {
+    /// No password: login needs none.
+    Empty,
+    /// Locked or disabled (`*`, `!`, `!!`, `x` without a shadow entry, ...).
+    Locked {
+        /// The field as written.
+        field: String,
+    },
+    /// A crypt(3) hash.
+    Hash {
+        /// The scheme.
+        scheme: HashScheme,
+        /// The hash string as written.
+        hash: String,
+        /// What testing it against the dictionary found.
+        crack: Crack,
+    },
+    /// A value that is not a known hash format (possibly a plaintext password).
+    Unrecognised {
+        /// The field as written.
+        field: String,
+    },
+}
+
+/// crypt(3) hash schemes.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum HashScheme {
+    /// Traditional DES crypt (13 characters, 8-character passwords).
+    Des,
+    /// MD5-crypt (`$1$`).
+    Md5,
+    /// SHA-256-crypt (`$5$`).
+    Sha256,
+    /// SHA-512-crypt (`$6$`).
+    Sha512,
+    /// bcrypt (`$2a$`, `$2b$`, `$2y$`).
+    Bcrypt,
+    /// yescrypt (`$y$`).
+    Yescrypt,
+    /// Another `$id$` scheme.
+    Other,
+}
+
+impl HashScheme {
+    /// Whether the scheme is considered weak today (fast or truncating).
+    pub fn is_weak(self) -> bool {
+        matches!(self, HashScheme::Des | HashScheme::Md5)
+    }
+}
+
+/// The outcome of testing a hash against the bundled dictionary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum Crack {
+    /// The password is this dictionary entry.
+    Found {
+        /// The password.
+        password: String,
+        /// Why it is in the dictionary (e.g. `vendor default`, `common`, `user name`).
+        source: String,
+    },
+    /// No dictionary entry matched.
+    NotFound {
+        /// How many candidates were tried.
+        tried: u64,
+    },
+    /// The CPU budget ran out before the dictionary was exhausted.
+    BudgetExhausted {
+        /// How many candidates were tried.
+        tried: u64,
+    },
+    /// The scheme is not supported by the cracker.
+    Unsupported,
+}
+
+/// Key material or a certificate found in a file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct KeyMaterial {
+    /// What it is.
+    pub kind: KeyKind,
+    /// Encoding (`pem-pkcs1`, `pem-pkcs8`, `pem-pkcs8-encrypted`, `pem-sec1`, `openssh`,
+    /// `dropbear`, `pkcs12`, `der`, `x509-pem`, `x509-der`, `authorized_keys`, ...).
+    pub format: String,
+    /// Key algorithm (`rsa`, `ec`, `ed25519`, `dsa`), when parsed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub algorithm: Option<String>,
+    /// Key size in bits (modulus for RSA, curve size for EC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bits: Option<u32>,
+    /// Elliptic curve name, for EC keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub curve: Option<String>,
+    /// Whether a private key is protected by a passphrase; `None` when unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encrypted: Option<bool>,
+    /// Public-key fingerprint, `SHA256:<base64>` as OpenSSH prints it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
+    /// Whether the content parsed as key material; `false` for armour without a valid body.
+    pub parsed: bool,
+    /// Certificate details, for certificates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<Certificate>,
+    /// Comment (OpenSSH public keys), when present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// Where it was found.
+    pub location: Location,
+}
+
+/// Kinds of key material.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyKind {
+    /// A private key.
+    PrivateKey,
+    /// A public key on its own.
+    PublicKey,
+    /// An X.509 certificate.
+    Certificate,
+    /// A public key authorised to log in (an `authorized_keys` entry).
+    AuthorizedKey,
+}
+
+/// X.509 certificate details.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Certificate {
+    /// Subject distinguished name.
+    pub subject: String,
+    /// Issuer distinguished name.
+    pub issuer: String,
+    /// Start of validity, RFC 3339.
+    pub not_before: String,
+    /// End of validity, RFC 3339.
+    pub not_after: String,
+    /// Whether the certificate is signed by its own key.
+    pub self_signed: bool,
+    /// Whether it is a CA certificate (basic constraints).
+    pub ca: bool,
+    /// Signature algorithm (`sha256WithRSAEncryption`, ...).
+    pub signature_algorithm: String,
+    /// sha256 of the DER encoding, colon-separated uppercase hex as OpenSSL prints it.
+    pub sha256: String,
+}
+
+/// A credential or secret written into a file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Secret {
+    /// The rule that found it (e.g. `aws-access-key`, `url-credentials`, `netrc-password`).
+    pub rule: String,
+    /// Kind of secret (`password`, `api_key`, `wifi_psk`, `snmp_community`, ...).
+    pub kind: String,
+    /// Service or purpose it is for, when known (`http`, `mqtt`, `snmp`, `wifi`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    /// User name paired with it, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// The value with all but a few characters masked.
+    pub masked: String,
+    /// Whether the value is a well-known default or dictionary word (`admin`, `public`, ...).
+    pub well_known: bool,
+    /// Where it was found (file and line).
+    pub location: Location,
+}
+
+/// An ELF file and its exploit mitigations. `None` means "could not tell".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Binary {
+    /// Where it is.
+    pub location: Location,
+    /// ELF type: `exec`, `dyn`, `rel`, `core`.
+    pub elf_type: String,
+    /// Machine (`arm`, `aarch64`, `mips`, `x86_64`, ...).
+    pub machine: String,
+    /// 32 or 64.
+    pub class: u8,
+    /// `little` or `big`.
+    pub endian: String,
+    /// Whether it is a shared library rather than an executable.
+    pub library: bool,
+    /// Position-independent executable (not applicable to libraries: `None`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pie: Option<bool>,
+    /// Non-executable stack.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nx: Option<bool>,
+    /// RELRO: `none`, `partial` or `full`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relro: Option<String>,
+    /// Stack protector.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canary: Option<bool>,
+    /// FORTIFY_SOURCE (`*_chk` functions used).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fortify: Option<bool>,
+    /// DT_RPATH entries.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rpath: Vec<String>,
+    /// DT_RUNPATH entries.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub runpath: Vec<String>,
+    /// No symbol table.
+    pub stripped: bool,
+    /// Statically linked.
+    pub static_linked: bool,
+}
+
+/// A service started on the device (a daemon, an inetd entry, a console shell).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Service {
+    /// What it provides: `telnet`, `ssh`, `ftp`, `http`, `snmp`, `upnp`, `tr069`, `tftp`,
+    /// `console`, `mqtt`, ... or the daemon's name when unknown.
+    pub service: String,
+    /// The program started (`/usr/sbin/telnetd`, `busybox telnetd`, ...).
+    pub program: String,
+    /// Its arguments.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<String>,
+    /// What starts it: `inittab`, `init-script`, `systemd`, `inetd`, `procd`, `init`,
+    /// `config` (settings from a configuration file only).
+    pub started_by: String,
+    /// Normalised settings the collector understood (e.g. `anonymous=yes`,
+    /// `login_program=/bin/sh`, `blank_passwords=yes`, `tls=no`, `community=public`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub settings: BTreeMap<String, String>,
+    /// Where it is started or configured (file and line).
+    pub location: Location,
+}
+
+/// A software update mechanism.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct UpdateMechanism {
+    /// `opkg`, `apk`, `swupdate`, `rauc`, `mender`, `sysupgrade`, `script`, ...
+    pub mechanism: String,
+    /// Whether updates are verified with a signature; `None` when not determinable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature_verified: Option<bool>,
+    /// Update sources (URLs) seen.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<String>,
+    /// Whether TLS certificate checking is switched off (`curl -k`, `--no-check-certificate`).
+    pub tls_verification_disabled: bool,
+    /// Verification keys shipped for it (paths).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keys: Vec<String>,
+    /// Where it was seen.
+    pub location: Location,
+}
+
+/// A file with notable permissions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Permission {
+    /// What is notable: `world_writable`, `setuid`, `setgid`.
+    pub kind: String,
+    /// Permission bits.
+    pub mode: u32,
+    /// Owner uid.
+    pub uid: u32,
+    /// `file` or `dir`.
+    pub file_type: String,
+    /// Whether the file is executed at boot (named by an init script or inittab).
+    pub run_at_boot: bool,
+    /// Where it is.
+    pub location: Location,
+}
+
+/// Logging configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Logging {
+    /// The logging daemon or mechanism (`syslogd`, `rsyslog`, `syslog-ng`, `logd`, `journald`).
+    pub mechanism: String,
+    /// Remote log destinations configured.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub remote: Vec<String>,
+    /// Where it was seen.
+    pub location: Location,
+}
+
+/// A recovery or factory-reset means.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Recovery {
+    /// `factory-reset`, `ab-slots`, `recovery-partition`, `firstboot`, ...
+    pub mechanism: String,
+    /// Where it was seen.
+    pub location: Location,
+}
+
+/// An operating-system kernel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Kernel {
+    /// `linux`, `vxworks`, ...
+    pub os: String,
+    /// Version, e.g. `4.14.180`.
+    pub version: String,
+    /// The banner it was read from.
+    pub banner: String,
+    /// Where it was seen.
+    pub location: Location,
+}
