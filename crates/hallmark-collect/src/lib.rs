@@ -19,6 +19,7 @@
 
 mod collectors;
 mod image;
+mod shell;
 
 use hallmark_model::facts::{Coverage, CoverageStatus, Facts};
 use hallmark_unpack::Unpacked;

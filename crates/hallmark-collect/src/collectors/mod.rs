@@ -2,12 +2,16 @@
 
 mod image;
 mod permissions;
+mod services;
 
 use crate::Collector;
 
 /// Every collector, sorted by id.
-pub static COLLECTORS: &[&dyn Collector] =
-    &[&image::ImageCollector, &permissions::PermissionsCollector];
+pub static COLLECTORS: &[&dyn Collector] = &[
+    &image::ImageCollector,
+    &permissions::PermissionsCollector,
+    &services::ServicesCollector,
+];
 
 #[cfg(test)]
 mod tests {
