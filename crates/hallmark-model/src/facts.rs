@@ -41,6 +41,9 @@ pub struct Facts {
     /// Services started on the device, and their settings.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub services: Vec<Service>,
+    /// Remote endpoints named in configuration (URLs the device talks to).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub endpoints: Vec<RemoteEndpoint>,
     /// Software update mechanisms and their settings.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub updates: Vec<UpdateMechanism>,
@@ -391,6 +394,19 @@ pub struct Service {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub settings: BTreeMap<String, String>,
     /// Where it is started or configured (file and line).
+    pub location: Location,
+}
+
+/// A URL the device is configured to talk to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RemoteEndpoint {
+    /// The URL with any credentials masked.
+    pub url: String,
+    /// Its scheme (`http`, `https`, `mqtt`, `ftp`, ...).
+    pub scheme: String,
+    /// Whether the scheme protects the connection (TLS or SSH).
+    pub encrypted: bool,
+    /// Where it is configured (file and line).
     pub location: Location,
 }
 

@@ -2,6 +2,7 @@
 
 mod image;
 mod permissions;
+mod secrets;
 mod services;
 
 use crate::Collector;
@@ -10,6 +11,7 @@ use crate::Collector;
 pub static COLLECTORS: &[&dyn Collector] = &[
     &image::ImageCollector,
     &permissions::PermissionsCollector,
+    &secrets::SecretsCollector,
     &services::ServicesCollector,
 ];
 
