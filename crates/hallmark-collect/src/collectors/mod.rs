@@ -4,6 +4,7 @@ mod image;
 mod permissions;
 mod secrets;
 mod services;
+mod updates;
 
 use crate::Collector;
 
@@ -13,6 +14,7 @@ pub static COLLECTORS: &[&dyn Collector] = &[
     &permissions::PermissionsCollector,
     &secrets::SecretsCollector,
     &services::ServicesCollector,
+    &updates::UpdatesCollector,
 ];
 
 #[cfg(test)]
