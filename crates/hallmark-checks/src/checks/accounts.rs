@@ -1,0 +1,316 @@
+//! Accounts and passwords (principle 2).
+
+use hallmark_model::facts::{Account, Crack, Facts, Password};
+use hallmark_model::{Outcome, Severity};
+
+use super::check;
+use crate::util::Judge;
+
+const NO_LOGIN_SHELLS: &[&str] = &[
+    "/bin/false",
+    "/sbin/nologin",
+    "/usr/sbin/nologin",
+    "/usr/bin/false",
+    "/bin/nologin",
+];
+
+fn can_log_in(account: &Account) -> bool {
+    account
+        .shell
+        .as_deref()
+        .is_none_or(|s| !NO_LOGIN_SHELLS.contains(&s))
+}
+
+/// Accounts needs the accounts collector to have run over a root filesystem with at least
+/// one account; returns `None` (and records what is missing) otherwise.
+fn accounts<'f>(judge: &mut Judge<'_>, facts: &'f Facts) -> Option<&'f [Account]> {
+    if !judge.needs(facts, "accounts", "local accounts") {
+        return None;
+    }
+    if facts.accounts.is_empty() {
+        judge.missing("local accounts: the image holds no passwd or shadow file");
+        return None;
+    }
+    Some(&facts.accounts)
+}
+
+check! {
+    /// No account logs in without a password.
+    EmptyPasswords {
+        id: "accounts-empty-passwords",
+        title: "No account can log in without a password",
+        requirements: ["ECD-2.1", "ECD-2.2"],
+        severity: High,
+        doc: "## What it checks\nThat no account in the image's passwd, shadow or backup copies has an empty password field while it has a login shell.\n\n## Why it matters\nAn empty password lets anyone who reaches a login prompt (console, telnet, SSH with blank passwords allowed, web UI using system accounts) in without knowing anything: the same on every unit.\n\n## Evidence\nEach account line with an empty password field, with its file and line.\n\n## How to fix\nShip accounts locked (`*` or `!` in the password field) and have the owner set a unique password at first use, or generate a unique per-device password at manufacture. Remove unused accounts.\n\n## Inconclusive when\nNo root filesystem was examined, unpacking was incomplete, or the image has no account files.\n",
+        evaluate: empty_passwords,
+    }
+}
+
+fn empty_passwords(check: &EmptyPasswords, facts: &Facts) -> Outcome {
+    let mut judge = Judge::new(check);
+    let Some(accounts) = accounts(&mut judge, facts) else {
+        return judge.finish(true, "");
+    };
+    for a in accounts
+        .iter()
+        .filter(|a| a.password == Password::Empty && can_log_in(a))
+    {
+        let severity = if a.uid == Some(0) {
+            Severity::Critical
+        } else {
+            Severity::High
+        };
+        judge.fail(
+            &a.location,
+            Some(severity),
+            format!("account '{}' has an empty password", a.name),
+            format!("{}: empty password field (uid {})", a.name, a.uid.map(|u| u.to_string()).unwrap_or_else(|| "?".into())),
+            "anyone can log in as this account without a password",
+            "Lock the account (`*` in the password field) or set a unique per-device password; remove it if unused.",
+        );
+    }
+    judge.finish(
+        true,
+        format!(
+            "all {} accounts have a password or are locked",
+            accounts.len()
+        ),
+    )
+}
+
+check! {
+    /// No password is a known default or dictionary word.
+    DefaultPasswords {
+        id: "accounts-default-passwords",
+        title: "No account uses a default or guessable password",
+        requirements: ["ECD-2.1", "ECD-2.3"],
+        severity: Critical,
+        doc: "## What it checks\nEvery password hash in the image is tested against Hallmark's bundled dictionary of vendor default and common passwords, and against the account's own name.\n\n## Why it matters\nA password baked into the firmware is the same on every unit shipped; a default or common one is in every attacker's first list (this is how botnets such as Mirai spread).\n\n## Evidence\nThe account, its hash scheme and the password that matched, with the file and line of the hash.\n\n## How to fix\nDo not ship passwords in the image: ship accounts locked and require a unique password at first use, or provision a unique random password per device at manufacture (printed on the label). Reject known-weak passwords when users set them.\n\n## Inconclusive when\nNo account files were examined, or some hashes could not be tested (unsupported scheme, or the cracking budget ran out before the dictionary was exhausted).\n",
+        evaluate: default_passwords,
+    }
+}
+
+fn default_passwords(check: &DefaultPasswords, facts: &Facts) -> Outcome {
+    let mut judge = Judge::new(check);
+    let Some(accounts) = accounts(&mut judge, facts) else {
+        return judge.finish(true, "");
+    };
+    let mut tested = 0usize;
+    for a in accounts {
+        let Password::Hash { scheme, crack, .. } = &a.password else {
+            continue;
+        };
+        match crack {
+            Crack::Found { password, source } => judge.fail(
+                &a.location,
+                Some(if a.uid == Some(0) { Severity::Critical } else { Severity::High }),
+                format!("account '{}' has the guessable password '{password}'", a.name),
+                format!("{scheme:?} hash of '{password}' ({source})"),
+                "the password is in public default-password lists and is the same on every unit",
+                "Remove the password from the image: lock the account and require a unique password at first use, or provision a unique random password per device.",
+            ),
+            Crack::NotFound { .. } => tested = tested.saturating_add(1),
+            Crack::BudgetExhausted { tried } => judge.missing(format!(
+                "the password of '{}' was tested against only {tried} candidates before the budget ran out",
+                a.name
+            )),
+            Crack::Unsupported => judge.missing(format!("the {scheme:?} hash of '{}' could not be tested", a.name)),
+        }
+    }
+    judge.finish(
+        true,
+        format!("{tested} password hashes resisted the default-password dictionary"),
+    )
+}
+
+check! {
+    /// Only root has uid 0.
+    SingleRoot {
+        id: "accounts-single-root",
+        title: "Only one account has administrator rights (uid 0)",
+        requirements: ["ECD-2.2", "ECD-2.6"],
+        severity: Medium,
+        doc: "## What it checks\nThat exactly one account (root) has user id 0.\n\n## Why it matters\nA second uid-0 account is a classic hidden or backdoor account: it has full control, is easily overlooked when passwords are changed, and is often a vendor support login.\n\n## Evidence\nEach extra account with uid 0, with its file and line.\n\n## How to fix\nRemove extra uid-0 accounts. Give support and service accounts their own unprivileged uid and grant only the rights they need.\n\n## Inconclusive when\nNo account files were examined.\n",
+        evaluate: single_root,
+    }
+}
+
+fn single_root(check: &SingleRoot, facts: &Facts) -> Outcome {
+    let mut judge = Judge::new(check);
+    let Some(accounts) = accounts(&mut judge, facts) else {
+        return judge.finish(true, "");
+    };
+    let mut seen: Vec<(String, String)> = Vec::new();
+    for a in accounts
+        .iter()
+        .filter(|a| a.uid == Some(0) && a.name != "root")
+    {
+        let file = crate::util::path_of(&a.location);
+        if seen.iter().any(|(n, f)| *n == a.name && *f == file) {
+            continue;
+        }
+        judge.fail(
+            a.passwd_location.as_ref().unwrap_or(&a.location),
+            None,
+            format!("account '{}' has uid 0", a.name),
+            format!("{}: uid 0", a.name),
+            "a second administrator account is a hidden way in with full control",
+            "Remove the account or give it an unprivileged uid with only the rights it needs.",
+        );
+        seen.push((a.name.clone(), file));
+    }
+    judge.finish(true, "only root has uid 0")
+}
+
+check! {
+    /// Password hashes use a strong scheme.
+    StrongHashes {
+        id: "accounts-strong-hashes",
+        title: "Password hashes use a strong, slow scheme",
+        requirements: ["ECD-2.3", "ECD-3.3"],
+        severity: Medium,
+        doc: "## What it checks\nThat stored password hashes use SHA-512-crypt, SHA-256-crypt, bcrypt or yescrypt, not traditional DES crypt or MD5-crypt.\n\n## Why it matters\nDES crypt uses only the first 8 characters and both DES and MD5-crypt are fast enough to brute-force on a laptop; anyone with the image can recover such passwords offline.\n\n## Evidence\nEach account with a weak scheme, with its file and line.\n\n## How to fix\nConfigure the password tools to write yescrypt or SHA-512-crypt (e.g. BusyBox `CONFIG_FEATURE_DEFAULT_PASSWD_ALGO=\"sha512\"`, `ENCRYPT_METHOD SHA512` in login.defs) and regenerate the stored hashes; better, ship no hashes at all.\n\n## Inconclusive when\nNo account files were examined.\n",
+        evaluate: strong_hashes,
+    }
+}
+
+fn strong_hashes(check: &StrongHashes, facts: &Facts) -> Outcome {
+    let mut judge = Judge::new(check);
+    let Some(accounts) = accounts(&mut judge, facts) else {
+        return judge.finish(true, "");
+    };
+    let mut hashes = 0usize;
+    for a in accounts {
+        let Password::Hash { scheme, .. } = &a.password else {
+            continue;
+        };
+        hashes = hashes.saturating_add(1);
+        if scheme.is_weak() {
+            judge.fail(
+                &a.location,
+                None,
+                format!("account '{}' has a weak {scheme:?} password hash", a.name),
+                format!("{scheme:?}-crypt hash"),
+                "this scheme can be brute-forced quickly by anyone holding the image",
+                "Store yescrypt or SHA-512-crypt hashes, or ship the account locked.",
+            );
+        }
+    }
+    judge.finish(
+        hashes > 0,
+        if hashes > 0 {
+            format!("all {hashes} password hashes use strong schemes")
+        } else {
+            "the image stores no password hashes".to_owned()
+        },
+    )
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::Check;
+    use crate::checks::tests_support::{facts_with, image_location};
+    use hallmark_model::Verdict;
+    use hallmark_model::facts::HashScheme;
+
+    pub(crate) fn account(name: &str, uid: u32, password: Password) -> Account {
+        Account {
+            name: name.into(),
+            uid: Some(uid),
+            gid: Some(uid),
+            shell: Some("/bin/sh".into()),
+            password,
+            location: image_location("/etc/shadow"),
+            passwd_location: None,
+        }
+    }
+
+    fn md5(crack: Crack) -> Password {
+        Password::Hash {
+            scheme: HashScheme::Md5,
+            hash: "$1$x$y".into(),
+            crack,
+        }
+    }
+
+    #[test]
+    fn pass_fail_and_inconclusive() {
+        let none = Facts::default();
+        for check in [
+            &EmptyPasswords as &dyn Check,
+            &DefaultPasswords,
+            &SingleRoot,
+            &StrongHashes,
+        ] {
+            assert_eq!(
+                check.evaluate(&none).verdict,
+                Verdict::Inconclusive,
+                "{}",
+                check.id()
+            );
+        }
+        let good = facts_with("accounts", |f| {
+            f.accounts = vec![
+                account(
+                    "root",
+                    0,
+                    Password::Hash {
+                        scheme: HashScheme::Sha512,
+                        hash: "$6$a$b".into(),
+                        crack: Crack::NotFound { tried: 3000 },
+                    },
+                ),
+                account("daemon", 1, Password::Locked { field: "*".into() }),
+            ];
+        });
+        for check in [
+            &EmptyPasswords as &dyn Check,
+            &DefaultPasswords,
+            &SingleRoot,
+            &StrongHashes,
+        ] {
+            assert_eq!(
+                check.evaluate(&good).verdict,
+                Verdict::Pass,
+                "{}",
+                check.id()
+            );
+        }
+        let bad = facts_with("accounts", |f| {
+            f.accounts = vec![
+                account(
+                    "root",
+                    0,
+                    md5(Crack::Found {
+                        password: "admin".into(),
+                        source: "common".into(),
+                    }),
+                ),
+                account("guest", 1001, Password::Empty),
+                account("support", 0, Password::Locked { field: "!".into() }),
+            ];
+        });
+        for check in [
+            &EmptyPasswords as &dyn Check,
+            &DefaultPasswords,
+            &SingleRoot,
+            &StrongHashes,
+        ] {
+            let outcome = check.evaluate(&bad);
+            assert_eq!(outcome.verdict, Verdict::Fail, "{}", check.id());
+            assert_eq!(outcome.findings.len(), 1, "{}", check.id());
+        }
+        let budget = facts_with("accounts", |f| {
+            f.accounts = vec![account(
+                "root",
+                0,
+                md5(Crack::BudgetExhausted { tried: 10 }),
+            )];
+        });
+        assert_eq!(
+            DefaultPasswords.evaluate(&budget).verdict,
+            Verdict::Inconclusive
+        );
+    }
+}

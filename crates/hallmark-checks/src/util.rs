@@ -1,0 +1,140 @@
+//! Building outcomes: verdicts with evidence and findings.
+
+use hallmark_model::facts::{CoverageStatus, Facts};
+use hallmark_model::{Evidence, EvidenceKind, Finding, Location, Outcome, Severity, Verdict};
+
+use crate::Check;
+
+/// An outcome under construction for one check.
+pub(crate) struct Judge<'c> {
+    check: &'c dyn Check,
+    findings: Vec<Finding>,
+    missing: Vec<String>,
+}
+
+impl<'c> Judge<'c> {
+    pub(crate) fn new(check: &'c dyn Check) -> Judge<'c> {
+        Judge {
+            check,
+            findings: Vec::new(),
+            missing: Vec::new(),
+        }
+    }
+
+    /// Records a failure at `location`.
+    pub(crate) fn fail(
+        &mut self,
+        location: &Location,
+        severity: Option<Severity>,
+        title: impl Into<String>,
+        observed: impl Into<String>,
+        reason: impl Into<String>,
+        remediation: &str,
+    ) {
+        let title = title.into();
+        let number = self.findings.len().saturating_add(1);
+        self.findings.push(Finding {
+            id: format!("{}#{number}", self.check.id()),
+            check: self.check.id().to_owned(),
+            requirements: self
+                .check
+                .requirements()
+                .iter()
+                .map(|r| (*r).to_owned())
+                .collect(),
+            severity: severity.unwrap_or_else(|| self.check.severity()),
+            title: title.clone(),
+            message: title,
+            evidence: vec![Evidence {
+                kind: kind_of(location),
+                location: location.clone(),
+                observed: observed.into(),
+                reason: reason.into(),
+                excerpt: None,
+            }],
+            remediation: remediation.to_owned(),
+        });
+    }
+
+    /// Records evidence that is missing to decide.
+    pub(crate) fn missing(&mut self, what: impl Into<String>) {
+        self.missing.push(what.into());
+    }
+
+    /// Requires collector `id` to have run completely; records what is missing otherwise.
+    /// Returns whether it did.
+    pub(crate) fn needs(&mut self, facts: &Facts, id: &str, what: &str) -> bool {
+        match facts.coverage(id).map(|c| c.status) {
+            Some(CoverageStatus::Complete) => true,
+            Some(CoverageStatus::Partial) => {
+                self.missing(format!(
+                    "{what}: the {id} collector saw only part of the image"
+                ));
+                false
+            }
+            Some(CoverageStatus::NotRun) | None => {
+                self.missing(format!("{what}: no firmware root filesystem was examined"));
+                false
+            }
+        }
+    }
+
+    /// The outcome: FAIL with findings; else INCONCLUSIVE when evidence is missing; else PASS
+    /// when `decided`, with `summary`; else NOT_APPLICABLE with `summary` as the reason.
+    pub(crate) fn finish(self, applicable: bool, summary: impl Into<String>) -> Outcome {
+        let summary = summary.into();
+        let (verdict, summary) = if !self.findings.is_empty() {
+            let n = self.findings.len();
+            (
+                Verdict::Fail,
+                format!(
+                    "{n} finding{}: {}",
+                    if n == 1 { "" } else { "s" },
+                    self.findings
+                        .first()
+                        .map(|f| f.title.as_str())
+                        .unwrap_or("")
+                ),
+            )
+        } else if !self.missing.is_empty() {
+            (
+                Verdict::Inconclusive,
+                format!("not decided: {}", self.missing.join("; ")),
+            )
+        } else if applicable {
+            (Verdict::Pass, summary)
+        } else {
+            (Verdict::NotApplicable, summary)
+        };
+        Outcome {
+            check: self.check.id().to_owned(),
+            requirements: self
+                .check
+                .requirements()
+                .iter()
+                .map(|r| (*r).to_owned())
+                .collect(),
+            verdict,
+            summary,
+            evidence: Vec::new(),
+            missing: self.missing,
+            findings: self.findings,
+        }
+    }
+}
+
+fn kind_of(location: &Location) -> EvidenceKind {
+    match location {
+        Location::Endpoint { .. } => EvidenceKind::Network,
+        Location::Document { .. } => EvidenceKind::Declaration,
+        Location::Image { .. } => EvidenceKind::Firmware,
+    }
+}
+
+/// The path part of a location, for messages.
+pub(crate) fn path_of(location: &Location) -> String {
+    match location {
+        Location::Image { path, .. } => path.clone().unwrap_or_default(),
+        other => other.to_string(),
+    }
+}
