@@ -61,8 +61,8 @@ impl<'c> Judge<'c> {
         self.missing.push(what.into());
     }
 
-    /// Requires collector `id` to have run completely; records what is missing otherwise.
-    /// Returns whether it did.
+    /// Requires collector `id` to have run. Returns whether it ran at all: findings from a
+    /// partial view still fail, but a partial view cannot pass (what it missed is recorded).
     pub(crate) fn needs(&mut self, facts: &Facts, id: &str, what: &str) -> bool {
         match facts.coverage(id).map(|c| c.status) {
             Some(CoverageStatus::Complete) => true,
@@ -70,7 +70,7 @@ impl<'c> Judge<'c> {
                 self.missing(format!(
                     "{what}: the {id} collector saw only part of the image"
                 ));
-                false
+                true
             }
             Some(CoverageStatus::NotRun) | None => {
                 self.missing(format!("{what}: no firmware root filesystem was examined"));

@@ -3,6 +3,7 @@
 //!
 //! Exit codes: 0 the command ran; 2 bad input or usage (the message is on stderr).
 
+mod assess_cmd;
 mod catalog_cmd;
 mod explain;
 mod text;
@@ -62,6 +63,8 @@ enum Command {
     Catalog(catalog_cmd::CatalogArgs),
     /// Show a requirement in full: statement, rationale, assessment, remediation, crosswalk.
     Explain(explain::ExplainArgs),
+    /// Assess a firmware image against the code: verdicts per requirement with evidence.
+    Assess(assess_cmd::AssessArgs),
     /// Unpack a firmware image safely: list its layers, or write its contents to a new directory.
     Unpack(unpack_cmd::UnpackArgs),
     /// Print the JSON Schema of the assessment report.
@@ -134,6 +137,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Explain(args) => {
             let catalog = load_catalog(cli.catalog.as_ref())?;
             explain::run(&catalog, &args, &mut out)
+        }
+        Command::Assess(args) => {
+            let catalog = load_catalog(cli.catalog.as_ref())?;
+            assess_cmd::run(&catalog, &args, &mut out)
         }
         Command::Unpack(args) => unpack_cmd::run(&args, &mut out),
         Command::Schema => {

@@ -136,7 +136,10 @@ impl Collector for SecretsCollector {
             }
             let bytes = file.bytes();
             if bytes.len() > max {
-                skipped = skipped.saturating_add(1);
+                // Large binaries are not configuration; a large text file is a gap.
+                if !bytes.starts_with(b"\x7fELF") {
+                    skipped = skipped.saturating_add(1);
+                }
                 continue;
             }
             let Some(text) = file.text() else { continue };

@@ -1,0 +1,250 @@
+//! `hallmark assess`: unpack an image in memory, collect facts, run every check, roll verdicts
+//! up per requirement and principle, and print the result.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use hallmark_catalog::Catalog;
+use hallmark_model::{
+    EvidenceKind, Input, Provenance, REPORT_SCHEMA_VERSION, Report, Summary, ToolInfo, Verdict,
+};
+use hallmark_unpack::{Limits, Unpacker};
+
+use crate::text::{DIM, HEADING, WARN, WIDTH, severity_style, wrap};
+
+/// Arguments of `hallmark assess`.
+#[derive(Args)]
+pub struct AssessArgs {
+    /// The firmware image.
+    image: PathBuf,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = AssessFormat::Terminal)]
+    format: AssessFormat,
+
+    /// Write the report to this file instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+
+    /// Do not print progress on standard error.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum AssessFormat {
+    /// A summary per principle, then the failures with evidence and remediation.
+    Terminal,
+    /// The full report, as described by `hallmark schema`.
+    Json,
+}
+
+/// Runs the assessment and renders it.
+pub fn run(catalog: &Catalog, args: &AssessArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    let progress = |what: &str| {
+        if !args.quiet {
+            let _ = writeln!(anstream::stderr(), "{DIM}{what}{DIM:#}");
+        }
+    };
+    progress(&format!("unpacking {}", args.image.display()));
+    let limits = Limits::default();
+    let unpacked = Unpacker::new(limits.clone())
+        .unpack_file(&args.image)
+        .with_context(|| format!("cannot assess {}", args.image.display()))?;
+    progress(&format!(
+        "unpacked {} layers, {} bytes in {:.2?}; collecting facts",
+        unpacked.layers().len(),
+        unpacked.stats.bytes_produced,
+        unpacked.stats.elapsed
+    ));
+    let facts = hallmark_collect::collect(&unpacked, &hallmark_collect::Options::default());
+    progress("running checks");
+    let outcomes = hallmark_checks::evaluate(&facts);
+    let requirements = hallmark_checks::requirement_results(catalog, &outcomes);
+    let image = facts.image.clone().unwrap_or_default();
+    let mut settings = BTreeMap::new();
+    settings.insert("max_total_bytes".to_owned(), limits.max_total_bytes.into());
+    settings.insert("max_file_bytes".to_owned(), limits.max_file_bytes.into());
+    settings.insert("max_depth".to_owned(), limits.max_depth.into());
+    let mut report = Report {
+        schema_version: REPORT_SCHEMA_VERSION.to_owned(),
+        provenance: Provenance {
+            tool: ToolInfo {
+                name: "hallmark".into(),
+                version: env!("CARGO_PKG_VERSION").into(),
+            },
+            catalog: catalog.catalog_ref(),
+            inputs: vec![Input {
+                kind: EvidenceKind::Firmware,
+                name: args.image.display().to_string(),
+                sha256: (!image.sha256.is_empty()).then(|| image.sha256.clone()),
+                size: Some(image.size),
+            }],
+            settings,
+            generated_at: None,
+        },
+        summary: Summary::default(),
+        requirements,
+        outcomes,
+    };
+    let titles: BTreeMap<u8, String> = catalog
+        .principles
+        .iter()
+        .map(|p| (p.number, p.title.clone()))
+        .collect();
+    report.summarize(&titles);
+
+    let mut file;
+    let sink: &mut dyn Write = match &args.output {
+        Some(path) => {
+            file = std::fs::File::create(path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            &mut file
+        }
+        None => out,
+    };
+    match args.format {
+        AssessFormat::Json => {
+            serde_json::to_writer_pretty(&mut *sink, &report)?;
+            writeln!(sink)?;
+        }
+        AssessFormat::Terminal => terminal(&report, &facts, sink)?,
+    }
+    Ok(())
+}
+
+fn verdict_style(verdict: Verdict) -> anstyle::Style {
+    use anstyle::{AnsiColor, Color, Style};
+    let color = match verdict {
+        Verdict::Pass => AnsiColor::Green,
+        Verdict::Fail => AnsiColor::Red,
+        Verdict::Inconclusive => AnsiColor::Yellow,
+        Verdict::NotApplicable => AnsiColor::BrightBlack,
+    };
+    Style::new().fg_color(Some(Color::Ansi(color))).bold()
+}
+
+fn terminal(
+    report: &Report,
+    facts: &hallmark_model::facts::Facts,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let input = report.provenance.inputs.first();
+    writeln!(
+        out,
+        "{HEADING}Hallmark assessment{HEADING:#} of {}",
+        input.map(|i| i.name.as_str()).unwrap_or("?")
+    )?;
+    if let Some(image) = &facts.image {
+        writeln!(
+            out,
+            "{DIM}sha256 {}  ·  {} bytes  ·  layers: {}{DIM:#}",
+            image.sha256,
+            image.size,
+            if image.layers.is_empty() {
+                "none recognised".to_owned()
+            } else {
+                image.layers.join(" > ")
+            }
+        )?;
+        let rootfs = image.trees.iter().filter(|t| t.rootfs).count();
+        writeln!(
+            out,
+            "{DIM}{} file trees ({rootfs} root filesystems), {} kernels{DIM:#}",
+            image.trees.len(),
+            facts.kernels.len()
+        )?;
+        for note in image.incomplete.iter().take(5) {
+            writeln!(out, "{WARN}incomplete:{WARN:#} {note}")?;
+        }
+    }
+    writeln!(
+        out,
+        "catalogue {} {}\n",
+        report.provenance.catalog.id, report.provenance.catalog.version
+    )?;
+
+    writeln!(
+        out,
+        "{HEADING}{:<4}{:<64}{:>6}{:>6}{:>8}{:>6}  verdict{HEADING:#}",
+        "", "principle", "pass", "fail", "incon.", "n/a"
+    )?;
+    for p in &report.summary.principles {
+        let style = verdict_style(p.verdict);
+        writeln!(
+            out,
+            "{:<4}{:<64}{:>6}{:>6}{:>8}{:>6}  {style}{}{style:#}",
+            p.number,
+            crate::text::pad(&p.title, 63),
+            p.requirements.pass,
+            p.requirements.fail,
+            p.requirements.inconclusive,
+            p.requirements.not_applicable,
+            p.verdict.label()
+        )?;
+    }
+    let total = &report.summary.requirements;
+    writeln!(
+        out,
+        "\n{HEADING}{} requirements:{HEADING:#} {} pass, {} fail, {} inconclusive, {} not applicable\n",
+        report.requirements.len(),
+        total.pass,
+        total.fail,
+        total.inconclusive,
+        total.not_applicable
+    )?;
+
+    let failing: Vec<_> = report
+        .outcomes
+        .iter()
+        .filter(|o| o.verdict == Verdict::Fail)
+        .collect();
+    if failing.is_empty() {
+        writeln!(out, "No check failed.")?;
+    }
+    for outcome in failing {
+        writeln!(
+            out,
+            "{HEADING}FAIL {}{HEADING:#}  {DIM}[{}]{DIM:#}",
+            outcome.check,
+            outcome.requirements.join(", ")
+        )?;
+        for finding in &outcome.findings {
+            let style = severity_style(finding.severity);
+            writeln!(
+                out,
+                "  {style}{:<8}{style:#} {}",
+                finding.severity.as_str(),
+                finding.title
+            )?;
+            for evidence in &finding.evidence {
+                writeln!(out, "           {DIM}at{DIM:#} {}", evidence.location)?;
+                writeln!(out, "           {DIM}seen{DIM:#} {}", evidence.observed)?;
+            }
+        }
+        if let Some(first) = outcome.findings.first() {
+            write!(
+                out,
+                "  {DIM}fix:{DIM:#} {}",
+                wrap(&first.remediation, 7, WIDTH).trim_start()
+            )?;
+            writeln!(out)?;
+        }
+        writeln!(out)?;
+    }
+    let inconclusive = report
+        .outcomes
+        .iter()
+        .filter(|o| o.verdict == Verdict::Inconclusive)
+        .count();
+    if inconclusive > 0 {
+        writeln!(
+            out,
+            "{DIM}{inconclusive} checks were inconclusive; `--format json` lists the evidence each one misses.{DIM:#}"
+        )?;
+    }
+    Ok(())
+}
