@@ -1,0 +1,126 @@
+//! `hallmark assess` on the bundled example: verdicts, evidence locations, output formats.
+#![allow(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn example() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo-router.tar.gz")
+}
+
+fn hallmark(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_hallmark"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn verdict(report: &serde_json::Value, check: &str) -> String {
+    report["outcomes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["check"] == check)
+        .unwrap_or_else(|| panic!("no outcome for {check}"))["verdict"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn the_example_fails_where_its_weaknesses_are_and_says_where() {
+    let image = example();
+    let (code, out, err) = hallmark(&["assess", image.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("unpacking"), "progress goes to stderr: {err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    for check in [
+        "services-telnet",
+        "services-unauthenticated-shells",
+        "services-ssh-blank-passwords",
+        "services-snmp-communities",
+        "secrets-hardcoded",
+        "transport-cleartext-endpoints",
+        "updates-signed",
+        "updates-secure-channel",
+        "permissions-world-writable",
+        "permissions-setuid",
+    ] {
+        assert_eq!(verdict(&report, check), "FAIL", "{check}");
+    }
+    // Nothing about Wi-Fi or FTP is in the image: not applicable, with the reason.
+    assert_eq!(verdict(&report, "services-wifi"), "NOT_APPLICABLE");
+    // No requirement passes without evidence; every requirement has a verdict.
+    let requirements = report["requirements"].as_array().unwrap();
+    assert_eq!(requirements.len(), 62);
+    for r in requirements {
+        if r["checks"].as_array().is_none_or(|c| c.is_empty()) {
+            assert_eq!(r["verdict"], "INCONCLUSIVE", "{}", r["id"]);
+            assert!(!r["missing"].as_array().unwrap().is_empty(), "{}", r["id"]);
+        }
+    }
+    // Findings point into the image: layer chain, path and line.
+    let telnet = report["outcomes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["check"] == "services-telnet")
+        .unwrap();
+    let location = &telnet["findings"][0]["evidence"][0]["location"];
+    assert_eq!(location["path"], "/etc/init.d/S40telnetd");
+    assert_eq!(location["line"], 3);
+    assert_eq!(location["chain"][1]["format"], "tar");
+    assert_eq!(
+        report["provenance"]["inputs"][0]["sha256"]
+            .as_str()
+            .unwrap()
+            .len(),
+        64
+    );
+}
+
+#[test]
+fn terminal_output_and_report_file() {
+    let image = example();
+    let (code, out, _) = hallmark(&["assess", image.to_str().unwrap(), "-q"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("Support appropriate authentication"), "{out}");
+    assert!(out.contains("FAIL services-telnet"), "{out}");
+    assert!(out.contains("/etc/init.d/S40telnetd:3"), "{out}");
+
+    let dir = std::env::temp_dir().join(format!("hallmark-assess-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("report.json");
+    let (code, out, _) = hallmark(&[
+        "assess",
+        image.to_str().unwrap(),
+        "--format",
+        "json",
+        "-q",
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0);
+    assert!(out.is_empty());
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(report["schema_version"], "1.0.0");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_missing_image_is_a_usage_error() {
+    let (code, _, err) = hallmark(&["assess", "/nonexistent/fw.bin"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("cannot assess"), "{err}");
+}
