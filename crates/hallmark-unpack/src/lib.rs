@@ -51,6 +51,8 @@ mod decode;
 mod error;
 mod format;
 mod formats;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod layer;
 pub mod limits;
 pub mod materialize;
