@@ -3,6 +3,7 @@
 mod accounts;
 mod binaries;
 mod keys;
+mod logging;
 mod permissions;
 mod services;
 mod transport;
@@ -59,8 +60,11 @@ pub static CHECKS: &[&dyn Check] = &[
     &binaries::ExploitMitigations,
     &keys::AuthorizedKeys,
     &keys::PrivateKeys,
+    &logging::LogDaemon,
+    &logging::RemoteLogging,
     &permissions::Setuid,
     &permissions::WorldWritable,
+    &logging::FactoryReset,
     &transport::HardcodedSecrets,
     &services::FtpAnonymous,
     &services::SnmpCommunities,

@@ -1,6 +1,7 @@
 //! The collector registry: one file per collector, one line per collector in [`COLLECTORS`].
 
 mod image;
+mod logging;
 mod permissions;
 mod secrets;
 mod services;
@@ -11,6 +12,7 @@ use crate::Collector;
 /// Every collector, sorted by id.
 pub static COLLECTORS: &[&dyn Collector] = &[
     &image::ImageCollector,
+    &logging::LoggingCollector,
     &permissions::PermissionsCollector,
     &secrets::SecretsCollector,
     &services::ServicesCollector,
