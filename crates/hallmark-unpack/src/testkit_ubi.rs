@@ -200,6 +200,15 @@ impl UbifsImage {
         }
     }
 
+    /// Appends a whole LEB of raw bytes; later nodes go to the LEBs after it.
+    pub fn raw_leb(&mut self, bytes: Vec<u8>) -> u32 {
+        self.lebs.push(bytes);
+        let lnum = self.lebs.len() - 1;
+        self.lebs.push(Vec::new());
+        self.cur = lnum + 1;
+        lnum as u32
+    }
+
     /// Appends a node to the main area.
     pub fn write(&mut self, kind: u8, body: &[u8]) -> At {
         let sq = self.next_sqnum();

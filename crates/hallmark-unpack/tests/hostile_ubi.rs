@@ -284,7 +284,7 @@ fn mkfs_ubifs_and_ubinize_images_read_back_exactly() {
 
 fn ubi_of(fs: Vec<u8>) -> Vec<u8> {
     UbiBuilder::image(
-        16_384 + 128,
+        16_384 + 512,
         &[Volume {
             id: 0,
             name: b"rootfs".to_vec(),
@@ -369,6 +369,47 @@ fn index_loops_and_shared_subtrees_end_quickly() {
     assert!(start.elapsed() < Duration::from_secs(5));
     assert!(errors_text(&unpacked).contains("referenced twice"));
     assert_eq!(ubifs_tree(&unpacked).len(), 1);
+}
+
+#[test]
+fn overlapping_nodes_do_not_multiply_the_work() {
+    // LEBs full of node headers 32 bytes apart, each claiming to run to the end of its LEB,
+    // and an index pointing at every one of them: checking each CRC would read each LEB
+    // thousands of times.
+    let leb_size = 131_072usize;
+    let mut img = UbifsImage::new(leb_size);
+    let mut targets = Vec::new();
+    for _ in 0..16 {
+        let mut leb = vec![0u8; leb_size];
+        let mut offs = 0;
+        while offs + 32 <= leb_size {
+            leb[offs..offs + 4].copy_from_slice(&0x0610_1831u32.to_le_bytes());
+            leb[offs + 16..offs + 20].copy_from_slice(&((leb_size - offs) as u32).to_le_bytes());
+            offs += 32;
+        }
+        let lnum = img.raw_leb(leb);
+        targets.extend((0..leb_size as u32 / 32).map(|i| At {
+            lnum,
+            offs: i * 32,
+            len: 0,
+        }));
+    }
+    let mut children = Vec::new();
+    for group in targets.chunks(4000) {
+        let branches: Vec<(At, [u8; 8])> = group.iter().map(|&at| (at, key(1, 1, 0))).collect();
+        let at = img.write(IDX_NODE, &idx_body(0, &branches));
+        children.push((at, key(1, 1, 0)));
+    }
+    let root = img.write(IDX_NODE, &idx_body(1, &children));
+    let image = img.finish(root, 2);
+    let start = Instant::now();
+    let unpacked = Unpacker::default().unpack_bytes("overlap.ubifs", image);
+    assert!(
+        errors_text(&unpacked).contains("checking budget"),
+        "{}",
+        errors_text(&unpacked)
+    );
+    assert!(start.elapsed() < Duration::from_secs(20));
 }
 
 #[test]

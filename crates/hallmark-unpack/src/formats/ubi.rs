@@ -68,7 +68,7 @@ const LAYOUT_VOLUME: u32 = 0x7fff_efff;
 const INTERNAL_START: u32 = 0x7fff_efff;
 const DYNAMIC: u8 = 1;
 const STATIC: u8 = 2;
-/// PEB sizes accepted.
+/// PEB sizes accepted (a PEB is a multiple of the smallest).
 const MIN_PEB: usize = 512;
 const MAX_PEB: usize = 16 << 20;
 /// Header offsets the PEB size is computed from.
@@ -266,6 +266,11 @@ fn peb_size(data: &[u8], first: &Ec) -> Option<usize> {
     let from = first.data_offset;
     for hit in memchr::memmem::find_iter(hay.get(from..)?, EC_MAGIC) {
         let at = hit.saturating_add(from);
+        // Erase blocks are multiples of the smallest PEB: other matches are not headers
+        // (and a blob full of magics must not cost a CRC per match).
+        if at % MIN_PEB != 0 {
+            continue;
+        }
         let same = hay
             .get(at..)
             .and_then(ec_header)

@@ -260,6 +260,8 @@ struct Loc {
 struct Dent {
     inum: u64,
     sqnum: u64,
+    /// Where the entry's node is, for error reports.
+    pos: usize,
 }
 
 /// What the index (and the journal) say the filesystem holds.
@@ -433,9 +435,30 @@ struct Reader<'a> {
     /// LEBs the filesystem may use (the superblock's count).
     leb_cnt: u32,
     damage: Damage,
+    /// Node bytes that may still be CRC-checked. Each node is read once, but hostile index
+    /// branches can point into the middle of long nodes so that they overlap; this bounds
+    /// the work to a few passes over the image.
+    check_left: u64,
+    /// Whether `check_left` ran out.
+    check_spent: bool,
 }
 
+/// Node bytes checked per image byte, beyond a floor (see [`Reader::check_left`]).
+const CHECK_PASSES: u64 = 4;
+const CHECK_FLOOR: u64 = 64 << 20;
+
 impl<'a> Reader<'a> {
+    /// [`checked_node`], charged to the checking budget.
+    fn check(&mut self, d: &'a [u8]) -> Result<(Header, &'a [u8]), String> {
+        let len = header(d).map_or(0, |h| u64_of(h.len.min(d.len())));
+        if len > self.check_left {
+            self.check_spent = true;
+            return Err("node checking budget spent".into());
+        }
+        self.check_left = self.check_left.saturating_sub(len);
+        checked_node(d)
+    }
+
     fn leb_start(&self, lnum: u32) -> Option<usize> {
         if lnum >= self.leb_cnt {
             return None;
@@ -453,7 +476,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The CRC-checked node at (`lnum`, `offs`), with its position in the volume.
-    fn node(&self, lnum: u32, offs: u32) -> Result<(usize, Header, &'a [u8]), String> {
+    fn node(&mut self, lnum: u32, offs: u32) -> Result<(usize, Header, &'a [u8]), String> {
         let leb = self.leb(lnum);
         let offs = usize::try_from(offs).unwrap_or(usize::MAX);
         if offs % 8 != 0 {
@@ -463,7 +486,9 @@ impl<'a> Reader<'a> {
             .get(offs..)
             .filter(|rest| rest.len() >= CH_SZ)
             .ok_or_else(|| format!("node position {lnum}:{offs} is outside the image"))?;
-        let (h, node) = checked_node(rest).map_err(|e| format!("node at {lnum}:{offs}: {e}"))?;
+        let (h, node) = self
+            .check(rest)
+            .map_err(|e| format!("node at {lnum}:{offs}: {e}"))?;
         let pos = self
             .leb_start(lnum)
             .and_then(|s| s.checked_add(offs))
@@ -502,7 +527,7 @@ impl<'a> Reader<'a> {
                 }
                 _ => {}
             }
-            let (h, node) = match checked_node(rest) {
+            let (h, node) = match self.check(rest) {
                 Ok(found) => found,
                 Err(why) => {
                     self.damage
@@ -797,6 +822,7 @@ fn change(h: Header, pos: usize, node: &[u8]) -> Result<Option<Change>, String> 
                 dent: Dent {
                     inum: u64_at(node, 40).unwrap_or(0),
                     sqnum: h.sqnum,
+                    pos,
                 },
             }
         }
@@ -872,7 +898,7 @@ impl Builder<'_, '_> {
                 {
                     self.reader.damage.note(
                         cx,
-                        0,
+                        dent.pos,
                         format!(
                             "invalid name {} in directory inode {dir}; entry skipped",
                             escape_path(&child)
@@ -880,7 +906,7 @@ impl Builder<'_, '_> {
                     );
                     continue;
                 }
-                if let Some(sub) = self.add(cx, &child, dent.inum, &mut dirs_seen) {
+                if let Some(sub) = self.add(cx, &child, dent, &mut dirs_seen) {
                     queue.push_back((sub, child));
                 }
             }
@@ -892,13 +918,14 @@ impl Builder<'_, '_> {
         &mut self,
         cx: &mut Context<'_>,
         path: &[u8],
-        inum: u64,
+        dent: &Dent,
         dirs_seen: &mut HashSet<u64>,
     ) -> Option<u64> {
+        let inum = dent.inum;
         let Some(loc) = self.nodes.inodes.get(&inum).copied() else {
             self.reader.damage.note(
                 cx,
-                0,
+                dent.pos,
                 format!("{}: inode {inum} is missing", escape_path(path)),
             );
             return None;
@@ -1102,6 +1129,10 @@ impl Format for UbifsFormat {
             leb_size: sb.leb_size,
             leb_cnt: sb.leb_cnt,
             damage: Damage::new(),
+            check_left: u64_of(data.len())
+                .saturating_mul(CHECK_PASSES)
+                .saturating_add(CHECK_FLOOR),
+            check_spent: false,
         };
         let mut tree = cx.new_tree();
         let mut nodes = Nodes::default();
@@ -1131,6 +1162,12 @@ impl Format for UbifsFormat {
             }
         }
         reader.damage.finish(cx);
+        if reader.check_spent {
+            cx.error(
+                0,
+                "node checking budget spent: nodes overlap (hostile index?); later nodes not read",
+            );
+        }
         cx.charge_tree(&tree);
         Ok(Extracted {
             consumed: extent.max(u64_of(SB_NODE_SZ)),
