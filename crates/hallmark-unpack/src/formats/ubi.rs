@@ -38,6 +38,10 @@
 //! (wear levelling only), and PEBs of volumes missing from the volume table (deleted volumes,
 //! recorded as an error and ignored, as the kernel does).
 //!
+//! The `income` crate reads UBI too, but the format is three fixed header layouts, and a
+//! reader of our own keeps every allocation under our limits and every damaged header an
+//! error rather than a failure.
+//!
 //! [`Limits::max_ratio`]: crate::Limits::max_ratio
 //! [`Limits::ratio_floor_bytes`]: crate::Limits::ratio_floor_bytes
 
