@@ -45,7 +45,6 @@
 #![deny(clippy::arithmetic_side_effects)]
 
 mod blob;
-#[allow(dead_code)] // Until the first filesystem reader lands.
 mod codec;
 mod decode;
 mod error;
@@ -59,6 +58,8 @@ pub mod materialize;
 mod scan;
 #[cfg(test)]
 mod testkit;
+#[cfg(test)]
+mod testkit_ubi;
 pub mod tree;
 mod unpack;
 

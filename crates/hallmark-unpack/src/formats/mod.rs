@@ -9,6 +9,8 @@ mod cpio;
 mod gzip;
 mod lzma;
 mod tar;
+mod ubi;
+pub(crate) mod ubifs;
 pub(crate) mod xz;
 mod zlib;
 mod zstd;
@@ -22,6 +24,8 @@ pub(crate) static FORMATS: &[&dyn Format] = &[
     &gzip::GzipFormat,
     &lzma::LzmaFormat,
     &tar::TarFormat,
+    &ubi::UbiFormat,
+    &ubifs::UbifsFormat,
     &xz::XzFormat,
     &zlib::ZlibFormat,
     &zstd::ZstdFormat,
@@ -88,6 +92,18 @@ pub(crate) mod tests {
             "gzip" => testkit::gzip(&payload),
             "lzma" => testkit::lzma_alone(&payload, false),
             "tar" => testkit::TarBuilder::new().file(b"f", &payload).finish(),
+            "ubi" => crate::testkit_ubi::UbiBuilder::image(
+                1024,
+                &[crate::testkit_ubi::Volume {
+                    id: 0,
+                    name: b"rootfs".to_vec(),
+                    is_static: false,
+                    content: payload,
+                }],
+            ),
+            "ubifs" => crate::testkit_ubi::UbifsBuilder::new()
+                .file(b"f", &payload)
+                .finish(),
             "xz" => testkit::xz(&payload),
             "zlib" => testkit::zlib(&payload),
             "zstd" => testkit::zstd(&payload),
