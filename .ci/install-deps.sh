@@ -7,3 +7,20 @@ need_component() {
 }
 need_component rustfmt
 need_component clippy
+
+# Debian tools that make test fixtures (tests skip with a NOTICE without them, except in CI).
+need_apt() {
+    local missing=()
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+    done
+    if [ "${#missing[@]}" -gt 0 ]; then
+        local sudo=""
+        [ "$(id -u)" -eq 0 ] || sudo="sudo"
+        $sudo apt-get update -qq >/dev/null
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
+}
+# lz4, lzop: compressed streams; genromfs: romfs images; zip, binutils (ar), dpkg (dpkg-deb):
+# archives.
+need_apt lz4 lzop genromfs zip binutils dpkg

@@ -51,6 +51,84 @@ pub fn lzo(data: &[u8]) -> Vec<u8> {
     lzokay::compress::compress(data).unwrap()
 }
 
+/// An LZ4 frame of `data` (64 KiB linked blocks), with block and content checksums when
+/// `checksums`.
+pub fn lz4_frame(data: &[u8], checksums: bool) -> Vec<u8> {
+    let info = lz4_flex::frame::FrameInfo::new()
+        .block_size(lz4_flex::frame::BlockSize::Max64KB)
+        .block_checksums(checksums)
+        .content_checksum(checksums)
+        .content_size(checksums.then_some(data.len() as u64));
+    let mut enc = lz4_flex::frame::FrameEncoder::with_frame_info(info, Vec::new());
+    enc.write_all(data).unwrap();
+    enc.finish().unwrap()
+}
+
+/// A legacy LZ4 frame of `data` (`lz4 -l`): the magic, then 8 MiB blocks, each a size and an
+/// LZ4 block.
+pub fn lz4_legacy(data: &[u8]) -> Vec<u8> {
+    let mut out = vec![0x02, 0x21, 0x4c, 0x18];
+    for chunk in data.chunks(8 << 20) {
+        let block = lz4_flex::block::compress(chunk);
+        out.extend_from_slice(&(block.len() as u32).to_le_bytes());
+        out.extend_from_slice(&block);
+    }
+    out
+}
+
+/// An lzop file of `data` in blocks of `block` bytes, named `f`: with Adler-32 checksums
+/// (header and uncompressed data) when `adler`, else CRC-32. Blocks LZO does not shrink are
+/// stored.
+pub fn lzop(data: &[u8], block: usize, adler: bool) -> Vec<u8> {
+    fn adler32(data: &[u8]) -> u32 {
+        let (mut a, mut b) = (1u32, 0u32);
+        for &byte in data {
+            a = (a + u32::from(byte)) % 65521;
+            b = (b + a) % 65521;
+        }
+        (b << 16) | a
+    }
+    let flags: u32 = 0x0300_0000 | if adler { 0x1 } else { 0x1000 | 0x100 };
+    let mut out = vec![0x89, 0x4c, 0x5a, 0x4f, 0x00, 0x0d, 0x0a, 0x1a, 0x0a];
+    let mut header = Vec::new();
+    header.extend_from_slice(&0x1040u16.to_be_bytes());
+    header.extend_from_slice(&0x20a0u16.to_be_bytes());
+    header.extend_from_slice(&0x0940u16.to_be_bytes());
+    header.extend_from_slice(&[1, 5]);
+    header.extend_from_slice(&flags.to_be_bytes());
+    header.extend_from_slice(&0o100644u32.to_be_bytes());
+    header.extend_from_slice(&1_700_000_000u32.to_be_bytes());
+    header.extend_from_slice(&0u32.to_be_bytes());
+    header.push(1);
+    header.push(b'f');
+    let check = if adler {
+        adler32(&header)
+    } else {
+        crc32fast::hash(&header)
+    };
+    out.extend_from_slice(&header);
+    out.extend_from_slice(&check.to_be_bytes());
+    for chunk in data.chunks(block) {
+        let packed = lzokay::compress::compress(chunk).unwrap();
+        let body = if packed.len() < chunk.len() {
+            &packed[..]
+        } else {
+            chunk
+        };
+        out.extend_from_slice(&(chunk.len() as u32).to_be_bytes());
+        out.extend_from_slice(&(body.len() as u32).to_be_bytes());
+        let sum = if adler {
+            adler32(chunk)
+        } else {
+            crc32fast::hash(chunk)
+        };
+        out.extend_from_slice(&sum.to_be_bytes());
+        out.extend_from_slice(body);
+    }
+    out.extend_from_slice(&[0; 4]);
+    out
+}
+
 /// `.lzma` ("LZMA alone") of `data`, with the size in the header when `known_size`, else with
 /// an end marker and size `-1`.
 pub fn lzma_alone(data: &[u8], known_size: bool) -> Vec<u8> {

