@@ -524,6 +524,107 @@ impl CpioBuilder {
     }
 }
 
+/// How an [`ArBuilder`] writes names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArStyle {
+    /// GNU: `name/`, long names in a `//` table referenced as `/<offset>`.
+    Gnu,
+    /// BSD: names padded with spaces, long names (or names with spaces) as `#1/<len>`.
+    Bsd,
+}
+
+/// An ar archive writer; names are written as given.
+pub struct ArBuilder {
+    style: ArStyle,
+    members: Vec<(Vec<u8>, Vec<u8>)>,
+    symbols: bool,
+}
+
+impl ArBuilder {
+    /// An empty archive.
+    pub fn new(style: ArStyle) -> ArBuilder {
+        ArBuilder {
+            style,
+            members: Vec::new(),
+            symbols: false,
+        }
+    }
+
+    /// Adds a GNU symbol table member first.
+    pub fn symbols(&mut self) -> &mut ArBuilder {
+        self.symbols = true;
+        self
+    }
+
+    /// A member.
+    pub fn file(&mut self, name: &[u8], data: &[u8]) -> &mut ArBuilder {
+        self.members.push((name.to_vec(), data.to_vec()));
+        self
+    }
+
+    fn header(out: &mut Vec<u8>, name: &[u8], size: usize) {
+        let mut h = vec![b' '; 60];
+        h[..name.len().min(16)].copy_from_slice(&name[..name.len().min(16)]);
+        let fields = format!(
+            "{:<12}{:<6}{:<6}{:<8o}{:<10}",
+            1_700_000_000, 0, 0, 0o100644, size
+        );
+        h[16..58].copy_from_slice(fields.as_bytes());
+        h[58..60].copy_from_slice(b"`\n");
+        out.extend_from_slice(&h);
+    }
+
+    fn body(out: &mut Vec<u8>, data: &[u8]) {
+        out.extend_from_slice(data);
+        if data.len() % 2 == 1 {
+            out.push(b'\n');
+        }
+    }
+
+    /// The archive.
+    pub fn finish(&mut self) -> Vec<u8> {
+        let mut out = b"!<arch>\n".to_vec();
+        if self.symbols {
+            Self::header(&mut out, b"/", 8);
+            Self::body(&mut out, &[0, 0, 0, 1, 0, 0, 0, 0x44]);
+        }
+        let mut table = Vec::new();
+        let mut names = Vec::new();
+        for (name, _) in &self.members {
+            match self.style {
+                ArStyle::Gnu if name.len() > 15 => {
+                    names.push(format!("/{}", table.len()).into_bytes());
+                    table.extend_from_slice(name);
+                    table.extend_from_slice(b"/\n");
+                }
+                ArStyle::Gnu => names.push([&name[..], b"/"].concat()),
+                ArStyle::Bsd => names.push(name.clone()),
+            }
+        }
+        if !table.is_empty() {
+            Self::header(&mut out, b"//", table.len());
+            Self::body(&mut out, &table);
+        }
+        for ((name, data), header_name) in self.members.iter().zip(names) {
+            let bsd_long = self.style == ArStyle::Bsd
+                && (name.len() > 16 || name.contains(&b' '))
+                && !name.starts_with(b"__.SYMDEF");
+            if bsd_long {
+                Self::header(
+                    &mut out,
+                    format!("#1/{}", name.len()).as_bytes(),
+                    name.len() + data.len(),
+                );
+                Self::body(&mut out, &[&name[..], data].concat());
+            } else {
+                Self::header(&mut out, &header_name, data.len());
+                Self::body(&mut out, data);
+            }
+        }
+        out
+    }
+}
+
 /// Deterministic pseudo-random bytes (xorshift), for "random data" inputs.
 pub fn noise(len: usize, seed: u64) -> Vec<u8> {
     let mut state = seed | 1;

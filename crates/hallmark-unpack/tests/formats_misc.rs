@@ -48,8 +48,9 @@ fn unpack(path: &Path) -> Unpacked {
     Unpacker::new(Limits::default()).unpack_file(path).unwrap()
 }
 
-/// The only layer directly under the input, checked to cover the whole file.
-fn whole(unpacked: &Unpacked, format: &str) -> usize {
+/// Checks that the only layer directly under the input is `format` covering the whole file,
+/// and that nothing is damaged.
+fn whole(unpacked: &Unpacked, format: &str) {
     let layers: Vec<_> = unpacked
         .root
         .children
@@ -63,7 +64,6 @@ fn whole(unpacked: &Unpacked, format: &str) -> usize {
         unpacked.listing()
     );
     assert!(unpacked.errors().is_empty(), "{}", unpacked.listing());
-    0
 }
 
 #[test]
@@ -116,5 +116,57 @@ fn lzop_tool_files() {
             "{name}"
         );
     }
-    let _ = NodeKind::Dir;
+}
+
+#[test]
+fn ar_tool_archives_and_deb_packages() {
+    if !have("ar") || !have("dpkg-deb") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("a.o"), b"first member").unwrap();
+    std::fs::write(d.join("an-object-with-a-long-name.o"), b"odd!!").unwrap();
+    run(d, "ar rcs lib.a a.o an-object-with-a-long-name.o");
+    let unpacked = unpack(&d.join("lib.a"));
+    whole(&unpacked, "ar");
+    let tree = unpacked.trees()[0].1;
+    assert_eq!(tree.read("/a.o").unwrap().as_slice(), b"first member");
+    assert_eq!(
+        tree.read("/an-object-with-a-long-name.o")
+            .unwrap()
+            .as_slice(),
+        b"odd!!"
+    );
+
+    std::fs::create_dir_all(d.join("pkg/DEBIAN")).unwrap();
+    std::fs::create_dir_all(d.join("pkg/usr/share/hallmark")).unwrap();
+    std::fs::write(
+        d.join("pkg/DEBIAN/control"),
+        "Package: hallmark-test\nVersion: 1.0\nArchitecture: all\nMaintainer: Hallmark <dev@hallmark.invalid>\nDescription: test\n",
+    )
+    .unwrap();
+    std::fs::write(d.join("pkg/usr/share/hallmark/payload"), b"deb payload").unwrap();
+    for compression in ["gzip", "xz", "zstd", "none"] {
+        run(
+            d,
+            &format!(
+                "dpkg-deb --root-owner-group -Z{compression} --build pkg {compression}.deb >/dev/null"
+            ),
+        );
+        let unpacked = unpack(&d.join(format!("{compression}.deb")));
+        whole(&unpacked, "ar");
+        assert_eq!(unpacked.root.children[0].variant.as_deref(), Some("deb"));
+        let (_, payload) = unpacked
+            .read("/usr/share/hallmark/payload")
+            .unwrap_or_else(|| panic!("{compression}: {}", unpacked.listing()));
+        assert_eq!(payload.as_slice(), b"deb payload");
+        assert!(
+            unpacked
+                .find("/control")
+                .iter()
+                .any(|(_, n)| n.kind == NodeKind::File),
+            "{compression}"
+        );
+    }
 }

@@ -171,7 +171,7 @@ fn the_registry_is_public_and_sorted() {
     assert_eq!(
         ids,
         [
-            "bzip2", "cpio", "gzip", "lz4", "lzma", "lzo", "tar", "xz", "zlib", "zstd"
+            "ar", "bzip2", "cpio", "gzip", "lz4", "lzma", "lzo", "tar", "xz", "zlib", "zstd"
         ]
     );
 }

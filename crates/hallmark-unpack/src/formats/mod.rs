@@ -4,6 +4,7 @@
 //! patterns, a cheap `probe`, an `extract` that validates while it extracts and charges the
 //! budget), add it to `FORMATS` in id order, and give it a sample in the registry tests below.
 
+mod ar;
 mod bzip2;
 mod cpio;
 mod gzip;
@@ -19,6 +20,7 @@ use crate::format::{Format, FormatInfo};
 
 /// Every format, sorted by id.
 pub(crate) static FORMATS: &[&dyn Format] = &[
+    &ar::ArFormat,
     &bzip2::Bzip2Format,
     &cpio::CpioFormat,
     &gzip::GzipFormat,
@@ -85,6 +87,9 @@ pub(crate) mod tests {
     fn sample(id: &str) -> Vec<u8> {
         let payload = b"registry sample payload".repeat(4);
         match id {
+            "ar" => testkit::ArBuilder::new(testkit::ArStyle::Gnu)
+                .file(b"f", &payload)
+                .finish(),
             "bzip2" => testkit::bzip2(&payload),
             "cpio" => testkit::CpioBuilder::new(testkit::CpioKind::Newc)
                 .file(b"f", &payload)
