@@ -625,6 +625,221 @@ impl ArBuilder {
     }
 }
 
+/// One romfs object of a [`RomfsBuilder`].
+struct RomfsNode {
+    name: Vec<u8>,
+    /// romfs type (0 hard link, 1 dir, 2 file, 3 symlink, 4 block, 5 char, 6 socket, 7 fifo).
+    kind: u32,
+    exec: bool,
+    /// Device numbers, or the target id of a hard link.
+    spec: u32,
+    data: Vec<u8>,
+    children: Vec<usize>,
+}
+
+/// A romfs writer laid out like `genromfs`: each directory's chain (`.`, `..`, children) is
+/// contiguous, subdirectories follow. Object 0 is the root directory.
+pub struct RomfsBuilder {
+    nodes: Vec<RomfsNode>,
+    offsets: Vec<usize>,
+}
+
+impl Default for RomfsBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl RomfsBuilder {
+    /// An empty filesystem.
+    pub fn new() -> RomfsBuilder {
+        RomfsBuilder {
+            nodes: vec![RomfsNode {
+                name: Vec::new(),
+                kind: 1,
+                exec: true,
+                spec: 0,
+                data: Vec::new(),
+                children: Vec::new(),
+            }],
+            offsets: Vec::new(),
+        }
+    }
+
+    fn add(
+        &mut self,
+        parent: usize,
+        name: &[u8],
+        kind: u32,
+        exec: bool,
+        spec: u32,
+        data: &[u8],
+    ) -> usize {
+        self.nodes.push(RomfsNode {
+            name: name.to_vec(),
+            kind,
+            exec,
+            spec,
+            data: data.to_vec(),
+            children: Vec::new(),
+        });
+        let id = self.nodes.len() - 1;
+        self.nodes[parent].children.push(id);
+        id
+    }
+
+    /// A directory in `parent`.
+    pub fn dir(&mut self, parent: usize, name: &[u8]) -> usize {
+        self.add(parent, name, 1, true, 0, b"")
+    }
+
+    /// A regular file.
+    pub fn file(&mut self, parent: usize, name: &[u8], data: &[u8], exec: bool) -> usize {
+        self.add(parent, name, 2, exec, 0, data)
+    }
+
+    /// A symlink.
+    pub fn symlink(&mut self, parent: usize, name: &[u8], target: &[u8]) -> usize {
+        self.add(parent, name, 3, false, 0, target)
+    }
+
+    /// A hard link to object `target`.
+    pub fn hardlink(&mut self, parent: usize, name: &[u8], target: usize) -> usize {
+        self.add(parent, name, 0, false, target as u32, b"")
+    }
+
+    /// A block (`kind` 4) or character (`kind` 5) device.
+    pub fn device(
+        &mut self,
+        parent: usize,
+        name: &[u8],
+        kind: u32,
+        major: u32,
+        minor: u32,
+    ) -> usize {
+        self.add(parent, name, kind, false, (major << 16) | minor, b"")
+    }
+
+    /// A socket (`kind` 6) or FIFO (`kind` 7).
+    pub fn special(&mut self, parent: usize, name: &[u8], kind: u32) -> usize {
+        self.add(parent, name, kind, false, 0, b"")
+    }
+
+    fn header_len(name: &[u8]) -> usize {
+        16 + (name.len() + 1).next_multiple_of(16)
+    }
+
+    fn header(out: &mut [u8], at: usize, next: u32, spec: u32, size: u32, name: &[u8]) {
+        let len = Self::header_len(name);
+        let h = &mut out[at..at + len];
+        h.fill(0);
+        h[0..4].copy_from_slice(&next.to_be_bytes());
+        h[4..8].copy_from_slice(&spec.to_be_bytes());
+        h[8..12].copy_from_slice(&size.to_be_bytes());
+        h[16..16 + name.len()].copy_from_slice(name);
+        Self::fix_checksum(h, 12);
+    }
+
+    fn word_sum(bytes: &[u8]) -> u32 {
+        bytes.chunks(4).fold(0u32, |s, w| {
+            let mut p = [0u8; 4];
+            p[..w.len()].copy_from_slice(w);
+            s.wrapping_add(u32::from_be_bytes(p))
+        })
+    }
+
+    fn fix_checksum(block: &mut [u8], field: usize) {
+        block[field..field + 4].fill(0);
+        let sum = Self::word_sum(block);
+        block[field..field + 4].copy_from_slice(&0u32.wrapping_sub(sum).to_be_bytes());
+    }
+
+    /// The image, padded with zeros to 1 KiB as genromfs does.
+    pub fn finish(&mut self) -> Vec<u8> {
+        let volume = b"rom test";
+        let first = 16 + (volume.len() + 1).next_multiple_of(16);
+        // Layout: (object id or usize::MAX - k for "." and ".." of dir k), offset.
+        self.offsets = vec![0; self.nodes.len()];
+        let mut chains: Vec<(usize, Vec<(usize, usize)>)> = Vec::new();
+        let mut pos = first;
+        let mut queue = vec![0usize];
+        let mut dot_offsets = vec![0usize; self.nodes.len()];
+        while let Some(dir) = queue.pop() {
+            let mut chain = Vec::new();
+            dot_offsets[dir] = pos;
+            chain.push((usize::MAX, pos));
+            pos += Self::header_len(b".");
+            chain.push((usize::MAX - 1, pos));
+            pos += Self::header_len(b"..");
+            for &child in &self.nodes[dir].children {
+                self.offsets[child] = pos;
+                chain.push((child, pos));
+                let node = &self.nodes[child];
+                pos += Self::header_len(&node.name) + node.data.len().next_multiple_of(16);
+            }
+            for &child in self.nodes[dir].children.iter().rev() {
+                if self.nodes[child].kind == 1 {
+                    queue.push(child);
+                }
+            }
+            chains.push((dir, chain));
+        }
+        let size = pos;
+        let mut out = vec![0u8; size.next_multiple_of(1024)];
+        let parent_of = |id: usize, nodes: &[RomfsNode]| {
+            nodes
+                .iter()
+                .position(|n| n.children.contains(&id))
+                .unwrap_or(0)
+        };
+        for (dir, chain) in &chains {
+            for (i, &(id, at)) in chain.iter().enumerate() {
+                let next = chain.get(i + 1).map_or(0, |&(_, o)| o as u32);
+                match id {
+                    usize::MAX => Self::header(&mut out, at, next, at as u32, 0, b"."),
+                    x if x == usize::MAX - 1 => {
+                        let parent = parent_of(*dir, &self.nodes);
+                        Self::header(&mut out, at, next, dot_offsets[parent] as u32, 0, b"..")
+                    }
+                    _ => {
+                        let node = &self.nodes[id];
+                        let spec = match node.kind {
+                            0 => self.offsets[node.spec as usize] as u32,
+                            1 => dot_offsets[id] as u32,
+                            _ => node.spec,
+                        };
+                        let flags = node.kind | if node.exec { 8 } else { 0 };
+                        Self::header(
+                            &mut out,
+                            at,
+                            next | flags,
+                            spec,
+                            node.data.len() as u32,
+                            &node.name,
+                        );
+                        let data_at = at + Self::header_len(&node.name);
+                        out[data_at..data_at + node.data.len()].copy_from_slice(&node.data);
+                    }
+                }
+            }
+        }
+        out[0..8].copy_from_slice(b"-rom1fs-");
+        out[8..12].copy_from_slice(&(size as u32).to_be_bytes());
+        out[16..16 + volume.len()].copy_from_slice(volume);
+        let head = size.min(512);
+        Self::fix_checksum(&mut out[..head], 12);
+        out
+    }
+
+    /// Rewrites the `spec.info` of object `id` in a finished image (checksum fixed).
+    pub fn patch_spec(&self, data: &mut [u8], id: usize, spec: u32) {
+        let at = self.offsets[id];
+        data[at + 4..at + 8].copy_from_slice(&spec.to_be_bytes());
+        let len = Self::header_len(&self.nodes[id].name);
+        Self::fix_checksum(&mut data[at..at + len], 12);
+    }
+}
+
 /// Deterministic pseudo-random bytes (xorshift), for "random data" inputs.
 pub fn noise(len: usize, seed: u64) -> Vec<u8> {
     let mut state = seed | 1;

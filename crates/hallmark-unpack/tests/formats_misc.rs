@@ -170,3 +170,47 @@ fn ar_tool_archives_and_deb_packages() {
         );
     }
 }
+
+#[test]
+fn genromfs_images() {
+    if !have("genromfs") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let root = d.join("root");
+    std::fs::create_dir_all(root.join("etc/init.d")).unwrap();
+    std::fs::create_dir_all(root.join("bin")).unwrap();
+    std::fs::write(root.join("etc/passwd"), b"root:x:0:0::/root:/bin/sh\n").unwrap();
+    std::fs::write(root.join("etc/init.d/rcS"), b"#!/bin/sh\nmount -a\n").unwrap();
+    let busybox = testkit::noise(100_000, 5);
+    std::fs::write(root.join("bin/busybox"), &busybox).unwrap();
+    std::fs::hard_link(root.join("bin/busybox"), root.join("bin/ls")).unwrap();
+    std::os::unix::fs::symlink("busybox", root.join("bin/sh")).unwrap();
+    run(
+        d,
+        "chmod 755 root/bin/busybox root/etc/init.d/rcS && genromfs -f fs.romfs -d root -V test",
+    );
+    let unpacked = unpack(&d.join("fs.romfs"));
+    whole(&unpacked, "romfs");
+    let tree = unpacked.trees()[0].1;
+    assert_eq!(
+        tree.read("/etc/passwd").unwrap().as_slice(),
+        b"root:x:0:0::/root:/bin/sh\n"
+    );
+    assert_eq!(tree.get("/etc/init.d/rcS").unwrap().mode, 0o755);
+    assert_eq!(tree.get("/etc/passwd").unwrap().mode, 0o644);
+    assert_eq!(tree.read("/bin/busybox").unwrap().as_slice(), &busybox[..]);
+    assert_eq!(tree.read("/bin/ls").unwrap().as_slice(), &busybox[..]);
+    assert_eq!(tree.read("/bin/sh").unwrap().as_slice(), &busybox[..]);
+    assert!(matches!(
+        tree.get("/bin/sh").unwrap().kind,
+        NodeKind::Symlink { .. }
+    ));
+    assert_eq!(
+        tree.files().count(),
+        3,
+        "{:?}",
+        tree.iter().collect::<Vec<_>>()
+    );
+}

@@ -11,6 +11,7 @@ mod gzip;
 mod lz4;
 mod lzma;
 mod lzo;
+mod romfs;
 mod tar;
 pub(crate) mod xz;
 mod zlib;
@@ -27,6 +28,7 @@ pub(crate) static FORMATS: &[&dyn Format] = &[
     &lz4::Lz4Format,
     &lzma::LzmaFormat,
     &lzo::LzoFormat,
+    &romfs::RomfsFormat,
     &tar::TarFormat,
     &xz::XzFormat,
     &zlib::ZlibFormat,
@@ -98,6 +100,11 @@ pub(crate) mod tests {
             "lz4" => testkit::lz4_frame(&payload, true),
             "lzma" => testkit::lzma_alone(&payload, false),
             "lzo" => testkit::lzop(&payload, 64, true),
+            "romfs" => {
+                let mut b = testkit::RomfsBuilder::new();
+                b.file(0, b"f", &payload, false);
+                b.finish()
+            }
             "tar" => testkit::TarBuilder::new().file(b"f", &payload).finish(),
             "xz" => testkit::xz(&payload),
             "zlib" => testkit::zlib(&payload),
