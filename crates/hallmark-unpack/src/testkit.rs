@@ -840,6 +840,166 @@ impl RomfsBuilder {
     }
 }
 
+/// A YAFFS2 image writer in the layout of `mkyaffs2image`: each object is a header chunk
+/// followed by its data chunks, packed tags (sequence, object id, chunk id, byte count) at
+/// `tag_offset` of each spare area. Object ids start at 257; the root is 1.
+pub struct Yaffs2Builder {
+    page: usize,
+    spare: usize,
+    tag_offset: usize,
+    big: bool,
+    seq: u32,
+    next_id: u32,
+    out: Vec<u8>,
+}
+
+impl Yaffs2Builder {
+    /// An empty image with this geometry and byte order.
+    pub fn new(page: usize, spare: usize, tag_offset: usize, big: bool) -> Yaffs2Builder {
+        Yaffs2Builder {
+            page,
+            spare,
+            tag_offset,
+            big,
+            seq: 0x1000,
+            next_id: 257,
+            out: Vec::new(),
+        }
+    }
+
+    fn word(&self, value: u32) -> [u8; 4] {
+        if self.big {
+            value.to_be_bytes()
+        } else {
+            value.to_le_bytes()
+        }
+    }
+
+    /// Writes one chunk: `page` bytes (padded with 0xff) and tags.
+    pub fn chunk(&mut self, data: &[u8], obj: u32, chunk: u32, n_bytes: u32) {
+        let mut page = vec![0xffu8; self.page];
+        page[..data.len()].copy_from_slice(data);
+        self.out.extend_from_slice(&page);
+        let mut spare = vec![0xffu8; self.spare];
+        let t = self.tag_offset;
+        for (i, value) in [self.seq, obj, chunk, n_bytes].into_iter().enumerate() {
+            spare[t + 4 * i..t + 4 * i + 4].copy_from_slice(&self.word(value));
+        }
+        self.out.extend_from_slice(&spare);
+    }
+
+    /// Writes an object header for `id`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn header(
+        &mut self,
+        id: u32,
+        kind: u32,
+        parent: u32,
+        name: &[u8],
+        mode: u32,
+        size: u32,
+        equiv: u32,
+        alias: &[u8],
+        rdev: u32,
+    ) {
+        let mut h = vec![0xffu8; 512];
+        h[0..4].copy_from_slice(&self.word(kind));
+        h[4..8].copy_from_slice(&self.word(parent));
+        h[10..266].fill(0);
+        h[10..10 + name.len()].copy_from_slice(name);
+        let fields = [
+            (0x10c, mode),
+            (0x110, 1000),
+            (0x114, 1000),
+            (0x118, 1_700_000_000),
+            (0x11c, 1_700_000_001),
+            (0x120, 1_700_000_002),
+            (0x124, size),
+            (0x128, equiv),
+            (0x1cc, rdev),
+        ];
+        for (at, value) in fields {
+            h[at..at + 4].copy_from_slice(&self.word(value));
+        }
+        h[0x12c..0x12c + 160].fill(0);
+        h[0x12c..0x12c + alias.len()].copy_from_slice(alias);
+        self.chunk(&h, id, 0, 0xffff);
+    }
+
+    fn id(&mut self) -> u32 {
+        self.next_id += 1;
+        self.next_id - 1
+    }
+
+    /// A directory.
+    pub fn dir(&mut self, parent: u32, name: &[u8], mode: u32) -> u32 {
+        let id = self.id();
+        self.header(id, 3, parent, name, 0o040000 | mode, 0, 0, b"", 0);
+        id
+    }
+
+    /// A regular file with its data chunks.
+    pub fn file(&mut self, parent: u32, name: &[u8], data: &[u8], mode: u32) -> u32 {
+        let id = self.id();
+        self.rewrite_file(id, parent, name, data, mode);
+        id
+    }
+
+    /// Writes object `id` again as a file (header and data) with the current sequence.
+    pub fn rewrite_file(&mut self, id: u32, parent: u32, name: &[u8], data: &[u8], mode: u32) {
+        self.header(
+            id,
+            1,
+            parent,
+            name,
+            0o100000 | mode,
+            data.len() as u32,
+            0,
+            b"",
+            0,
+        );
+        for (i, part) in data.chunks(self.page).enumerate() {
+            self.chunk(part, id, i as u32 + 1, part.len() as u32);
+        }
+    }
+
+    /// Writes directory `id` again with a new parent.
+    pub fn rewrite_dir(&mut self, id: u32, parent: u32, name: &[u8]) {
+        self.header(id, 3, parent, name, 0o040755, 0, 0, b"", 0);
+    }
+
+    /// A symlink.
+    pub fn symlink(&mut self, parent: u32, name: &[u8], target: &[u8]) -> u32 {
+        let id = self.id();
+        self.header(id, 2, parent, name, 0o120777, 0, 0, target, 0);
+        id
+    }
+
+    /// A hard link to object `target`.
+    pub fn hardlink(&mut self, parent: u32, name: &[u8], target: u32) -> u32 {
+        let id = self.id();
+        self.header(id, 4, parent, name, 0, 0, target, b"", 0);
+        id
+    }
+
+    /// A special file (`mode` with its type bits, `rdev` in glibc encoding).
+    pub fn special(&mut self, parent: u32, name: &[u8], mode: u32, rdev: u32) -> u32 {
+        let id = self.id();
+        self.header(id, 5, parent, name, mode, 0, 0, b"", rdev);
+        id
+    }
+
+    /// Later chunks get a higher sequence number (as if written to a newer block).
+    pub fn next_sequence(&mut self) {
+        self.seq += 1;
+    }
+
+    /// The image.
+    pub fn finish(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.out)
+    }
+}
+
 /// Deterministic pseudo-random bytes (xorshift), for "random data" inputs.
 pub fn noise(len: usize, seed: u64) -> Vec<u8> {
     let mut state = seed | 1;

@@ -214,3 +214,85 @@ fn genromfs_images() {
         tree.iter().collect::<Vec<_>>()
     );
 }
+
+/// A corpus image, or `None` (with a notice) outside CI when the corpus is absent.
+fn corpus_image(path: &str) -> Option<std::path::PathBuf> {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/corpus")
+        .join(path);
+    if file.is_file() {
+        return Some(file);
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("CI needs the shared corpus: {}", file.display());
+    }
+    eprintln!("NOTICE: skipping: {} absent", file.display());
+    None
+}
+
+#[test]
+fn corpus_yaffs2_and_romfs_samples_in_detail() {
+    for (image, variant) in [
+        (
+            "real/format-samples-fact-extractor/yaffs__yaffs2_le.img",
+            "2k-le",
+        ),
+        (
+            "real/format-samples-fact-extractor/yaffs__yaffs2_be.img",
+            "2k-be",
+        ),
+    ] {
+        let Some(path) = corpus_image(image) else {
+            return;
+        };
+        let unpacked = unpack(&path);
+        whole(&unpacked, "yaffs2");
+        assert_eq!(unpacked.root.children[0].variant.as_deref(), Some(variant));
+        let tree = unpacked.trees()[0].1;
+        let names: Vec<&str> = tree.files().map(|n| n.path.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "/generic folder/test file 3_.txt",
+                "/testfile1",
+                "/testfile2"
+            ]
+        );
+        assert_eq!(
+            tree.read("/generic folder/test file 3_.txt")
+                .unwrap()
+                .as_slice(),
+            b"The third test file!"
+        );
+        assert_eq!(
+            tree.read("/testfile2").unwrap().as_slice(),
+            b"This is the second test file"
+        );
+        assert_eq!(tree.get("/testfile1").unwrap().mode, 0o644);
+    }
+    let Some(path) = corpus_image("real/format-samples-binwalk/yaffs2.bin") else {
+        return;
+    };
+    let unpacked = unpack(&path);
+    whole(&unpacked, "yaffs2");
+    let tree = unpacked.trees()[0].1;
+    assert_eq!(
+        tree.files().count(),
+        13,
+        "{:?}",
+        tree.files().collect::<Vec<_>>()
+    );
+    let source = tree.read("/mkyaffs2image.c").unwrap();
+    assert!(source.starts_with(b"/*\n * YAFFS: Yet Another Flash File System"));
+
+    for image in [
+        "real/format-samples-fact-extractor/generic_fs__romfs.img",
+        "real/format-samples-binwalk/romfs.bin",
+    ] {
+        let Some(path) = corpus_image(image) else {
+            return;
+        };
+        let unpacked = unpack(&path);
+        whole(&unpacked, "romfs");
+    }
+}

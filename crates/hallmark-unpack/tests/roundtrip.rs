@@ -171,8 +171,8 @@ fn the_registry_is_public_and_sorted() {
     assert_eq!(
         ids,
         [
-            "ar", "bzip2", "cpio", "gzip", "lz4", "lzma", "lzo", "romfs", "tar", "xz", "zlib",
-            "zstd"
+            "ar", "bzip2", "cpio", "gzip", "lz4", "lzma", "lzo", "romfs", "tar", "xz", "yaffs2",
+            "zlib", "zstd"
         ]
     );
 }

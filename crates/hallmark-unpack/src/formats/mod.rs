@@ -14,6 +14,7 @@ mod lzo;
 mod romfs;
 mod tar;
 pub(crate) mod xz;
+mod yaffs2;
 mod zlib;
 mod zstd;
 
@@ -31,6 +32,7 @@ pub(crate) static FORMATS: &[&dyn Format] = &[
     &romfs::RomfsFormat,
     &tar::TarFormat,
     &xz::XzFormat,
+    &yaffs2::Yaffs2Format,
     &zlib::ZlibFormat,
     &zstd::ZstdFormat,
 ];
@@ -107,6 +109,11 @@ pub(crate) mod tests {
             }
             "tar" => testkit::TarBuilder::new().file(b"f", &payload).finish(),
             "xz" => testkit::xz(&payload),
+            "yaffs2" => {
+                let mut b = testkit::Yaffs2Builder::new(2048, 64, 0, false);
+                b.file(1, b"f", &payload, 0o644);
+                b.finish()
+            }
             "zlib" => testkit::zlib(&payload),
             "zstd" => testkit::zstd(&payload),
             other => panic!("no sample for format {other}: add one"),
