@@ -1000,6 +1000,218 @@ impl Yaffs2Builder {
     }
 }
 
+/// One member for a [`ZipBuilder`].
+#[derive(Debug, Clone, Default)]
+pub struct ZipEntry {
+    /// Name as stored.
+    pub name: Vec<u8>,
+    /// Uncompressed content.
+    pub data: Vec<u8>,
+    /// 0 stored, 8 deflate, 12 bzip2, 14 lzma, 93 zstd, 95 xz.
+    pub method: u16,
+    /// Unix mode (type and permissions): the archive is then "made on Unix".
+    pub unix_mode: Option<u32>,
+    /// Sizes and CRC in a data descriptor after the data (zero in the local header).
+    pub descriptor: bool,
+    /// Sets the encryption flag (the data is not actually encrypted).
+    pub encrypted: bool,
+}
+
+/// A ZIP writer that emits records exactly as asked.
+#[derive(Default)]
+pub struct ZipBuilder {
+    out: Vec<u8>,
+    central: Vec<Vec<u8>>,
+    /// Offset of each member's local header.
+    pub offsets: Vec<usize>,
+}
+
+impl ZipBuilder {
+    /// An empty archive.
+    pub fn new() -> ZipBuilder {
+        ZipBuilder::default()
+    }
+
+    fn compress(method: u16, data: &[u8]) -> Vec<u8> {
+        match method {
+            0 => data.to_vec(),
+            8 => {
+                let mut enc =
+                    flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+                enc.write_all(data).unwrap();
+                enc.finish().unwrap()
+            }
+            12 => bzip2(data),
+            14 => {
+                let alone = lzma_alone(data, true);
+                let mut out = vec![9, 20, 5, 0];
+                out.extend_from_slice(&alone[..5]);
+                out.extend_from_slice(&alone[13..]);
+                out
+            }
+            93 => zstd(data),
+            95 => xz(data),
+            other => panic!("method {other}"),
+        }
+    }
+
+    /// A member.
+    pub fn entry(&mut self, e: &ZipEntry) -> &mut ZipBuilder {
+        let packed = Self::compress(e.method, &e.data);
+        let crc = crc32fast::hash(&e.data);
+        let offset = self.out.len();
+        self.offsets.push(offset);
+        let flags: u16 = if e.descriptor { 8 } else { 0 } | if e.encrypted { 1 } else { 0 };
+        let (time, date) = (0x6000u16, 0x5779u16); // 2023-11-25 12:00:00
+        let mut extra = vec![0x55, 0x54, 5, 0, 1];
+        extra.extend_from_slice(&1_700_000_000u32.to_le_bytes());
+        let (lcrc, lc, lu) = if e.descriptor {
+            (0, 0, 0)
+        } else {
+            (crc, packed.len() as u32, e.data.len() as u32)
+        };
+        let mut local = b"PK\x03\x04".to_vec();
+        for v in [20u16, flags, e.method, time, date] {
+            local.extend_from_slice(&v.to_le_bytes());
+        }
+        for v in [lcrc, lc, lu] {
+            local.extend_from_slice(&v.to_le_bytes());
+        }
+        local.extend_from_slice(&(e.name.len() as u16).to_le_bytes());
+        local.extend_from_slice(&(extra.len() as u16).to_le_bytes());
+        local.extend_from_slice(&e.name);
+        local.extend_from_slice(&extra);
+        self.out.extend_from_slice(&local);
+        self.out.extend_from_slice(&packed);
+        if e.descriptor {
+            self.out.extend_from_slice(b"PK\x07\x08");
+            for v in [crc, packed.len() as u32, e.data.len() as u32] {
+                self.out.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        let made_by: u16 = if e.unix_mode.is_some() {
+            0x031e
+        } else {
+            0x0014
+        };
+        let external = e.unix_mode.map_or(0, |m| m << 16);
+        let mut c = b"PK\x01\x02".to_vec();
+        for v in [made_by, 20, flags, e.method, time, date] {
+            c.extend_from_slice(&v.to_le_bytes());
+        }
+        for v in [crc, packed.len() as u32, e.data.len() as u32] {
+            c.extend_from_slice(&v.to_le_bytes());
+        }
+        for v in [e.name.len() as u16, extra.len() as u16, 0, 0, 0] {
+            c.extend_from_slice(&v.to_le_bytes());
+        }
+        c.extend_from_slice(&external.to_le_bytes());
+        c.extend_from_slice(&(offset as u32).to_le_bytes());
+        c.extend_from_slice(&e.name);
+        c.extend_from_slice(&extra);
+        self.central.push(c);
+        self
+    }
+
+    /// A deflated file, mode 0644.
+    pub fn file(&mut self, name: &[u8], data: &[u8]) -> &mut ZipBuilder {
+        self.entry(&ZipEntry {
+            name: name.to_vec(),
+            data: data.to_vec(),
+            method: 8,
+            unix_mode: Some(0o100644),
+            ..ZipEntry::default()
+        })
+    }
+
+    /// A stored file, made on DOS (no Unix mode).
+    pub fn stored(&mut self, name: &[u8], data: &[u8]) -> &mut ZipBuilder {
+        self.entry(&ZipEntry {
+            name: name.to_vec(),
+            data: data.to_vec(),
+            ..ZipEntry::default()
+        })
+    }
+
+    /// A directory (`name` should end with `/`).
+    pub fn dir(&mut self, name: &[u8]) -> &mut ZipBuilder {
+        self.entry(&ZipEntry {
+            name: name.to_vec(),
+            unix_mode: Some(0o040755),
+            ..ZipEntry::default()
+        })
+    }
+
+    /// A Unix symlink (the target is the stored content).
+    pub fn symlink(&mut self, name: &[u8], target: &[u8]) -> &mut ZipBuilder {
+        self.entry(&ZipEntry {
+            name: name.to_vec(),
+            data: target.to_vec(),
+            unix_mode: Some(0o120777),
+            ..ZipEntry::default()
+        })
+    }
+
+    /// Another directory record for member `index` under a new name (same local header).
+    pub fn alias(&mut self, index: usize, name: &[u8]) -> &mut ZipBuilder {
+        let mut c = self.central[index].clone();
+        let old_len = u16::from_le_bytes([c[28], c[29]]) as usize;
+        c.splice(46..46 + old_len, name.iter().copied());
+        c[28..30].copy_from_slice(&(name.len() as u16).to_le_bytes());
+        self.central.push(c);
+        self
+    }
+
+    /// The bytes written so far (local entries only).
+    pub fn local_bytes(&self) -> &[u8] {
+        &self.out
+    }
+
+    /// The archive with its central directory and end record (and `comment`).
+    pub fn finish_with(&mut self, comment: &[u8], zip64: bool) -> Vec<u8> {
+        let mut out = std::mem::take(&mut self.out);
+        let cd_offset = out.len();
+        for c in &self.central {
+            out.extend_from_slice(c);
+        }
+        let cd_size = out.len() - cd_offset;
+        let count = self.central.len();
+        if zip64 {
+            let end64 = out.len();
+            out.extend_from_slice(b"PK\x06\x06");
+            out.extend_from_slice(&44u64.to_le_bytes());
+            out.extend_from_slice(&[45, 3, 45, 0]);
+            out.extend_from_slice(&[0; 8]);
+            for v in [count as u64, count as u64, cd_size as u64, cd_offset as u64] {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+            out.extend_from_slice(b"PK\x06\x07");
+            out.extend_from_slice(&0u32.to_le_bytes());
+            out.extend_from_slice(&(end64 as u64).to_le_bytes());
+            out.extend_from_slice(&1u32.to_le_bytes());
+        }
+        out.extend_from_slice(b"PK\x05\x06");
+        out.extend_from_slice(&[0; 4]);
+        let (n, size, off) = if zip64 {
+            (0xffffu16, u32::MAX, u32::MAX)
+        } else {
+            (count as u16, cd_size as u32, cd_offset as u32)
+        };
+        out.extend_from_slice(&n.to_le_bytes());
+        out.extend_from_slice(&n.to_le_bytes());
+        out.extend_from_slice(&size.to_le_bytes());
+        out.extend_from_slice(&off.to_le_bytes());
+        out.extend_from_slice(&(comment.len() as u16).to_le_bytes());
+        out.extend_from_slice(comment);
+        out
+    }
+
+    /// The archive.
+    pub fn finish(&mut self) -> Vec<u8> {
+        self.finish_with(b"", false)
+    }
+}
+
 /// Deterministic pseudo-random bytes (xorshift), for "random data" inputs.
 pub fn noise(len: usize, seed: u64) -> Vec<u8> {
     let mut state = seed | 1;

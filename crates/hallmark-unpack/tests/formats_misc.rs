@@ -296,3 +296,81 @@ fn corpus_yaffs2_and_romfs_samples_in_detail() {
         whole(&unpacked, "romfs");
     }
 }
+
+#[test]
+fn zip_tool_archives() {
+    if !have("zip") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let root = d.join("root");
+    std::fs::create_dir_all(root.join("etc")).unwrap();
+    std::fs::create_dir_all(root.join("bin")).unwrap();
+    let text = b"zip tool payload, somewhat compressible\n".repeat(2000);
+    let noise = testkit::noise(50_000, 8);
+    std::fs::write(root.join("etc/passwd"), &text).unwrap();
+    std::fs::write(root.join("bin/busybox"), &noise).unwrap();
+    std::os::unix::fs::symlink("busybox", root.join("bin/sh")).unwrap();
+    run(d, "chmod 750 root/bin/busybox");
+    let check = |unpacked: &Unpacked, links: bool| {
+        let tree = unpacked
+            .trees()
+            .into_iter()
+            .find(|(p, _)| p.chain.last().is_some_and(|l| l.format == "zip"))
+            .map(|(_, t)| t)
+            .unwrap_or_else(|| panic!("{}", unpacked.listing()));
+        assert_eq!(tree.read("/etc/passwd").unwrap().as_slice(), &text[..]);
+        assert_eq!(tree.read("/bin/busybox").unwrap().as_slice(), &noise[..]);
+        assert_eq!(tree.get("/bin/busybox").unwrap().mode, 0o750);
+        if links {
+            assert!(matches!(
+                tree.get("/bin/sh").unwrap().kind,
+                NodeKind::Symlink { .. }
+            ));
+        }
+    };
+    for (flags, name) in [
+        ("-r -y", "plain.zip"),
+        ("-r -y -Z bzip2", "bzip2.zip"),
+        ("-r -y -0", "stored.zip"),
+        ("-r -y -fz", "zip64.zip"),
+    ] {
+        run(&root, &format!("zip -q {flags} ../{name} etc bin"));
+        let unpacked = unpack(&d.join(name));
+        whole(&unpacked, "zip");
+        check(&unpacked, true);
+    }
+    // Streamed (data descriptors), then inside a self-extractor-like prefix with offsets
+    // adjusted by zip -A.
+    run(
+        &root,
+        "tar cf - etc bin | cat > /dev/null; zip -q -r -y - etc bin > ../stream.zip",
+    );
+    let unpacked = unpack(&d.join("stream.zip"));
+    whole(&unpacked, "zip");
+    check(&unpacked, true);
+    run(
+        d,
+        "head -c 5000 /dev/zero > sfx.zip && cat plain.zip >> sfx.zip && zip -q -A sfx.zip",
+    );
+    let unpacked = unpack(&d.join("sfx.zip"));
+    assert!(unpacked.errors().is_empty(), "{}", unpacked.listing());
+    check(&unpacked, true);
+    // Encrypted: names listed, contents not decrypted, recorded.
+    run(&root, "zip -q -r -P secret ../enc.zip etc");
+    let unpacked = unpack(&d.join("enc.zip"));
+    assert!(
+        unpacked.find("/etc/passwd").len() == 1,
+        "{}",
+        unpacked.listing()
+    );
+    assert!(
+        unpacked
+            .errors()
+            .iter()
+            .any(|(_, e)| e.message.contains("encrypted")),
+        "{}",
+        unpacked.listing()
+    );
+}

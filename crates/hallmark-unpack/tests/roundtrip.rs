@@ -172,7 +172,7 @@ fn the_registry_is_public_and_sorted() {
         ids,
         [
             "ar", "bzip2", "cpio", "gzip", "lz4", "lzma", "lzo", "romfs", "tar", "xz", "yaffs2",
-            "zlib", "zstd"
+            "zip", "zlib", "zstd"
         ]
     );
 }

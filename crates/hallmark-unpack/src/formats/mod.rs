@@ -15,6 +15,7 @@ mod romfs;
 mod tar;
 pub(crate) mod xz;
 mod yaffs2;
+mod zip;
 mod zlib;
 mod zstd;
 
@@ -33,6 +34,7 @@ pub(crate) static FORMATS: &[&dyn Format] = &[
     &tar::TarFormat,
     &xz::XzFormat,
     &yaffs2::Yaffs2Format,
+    &zip::ZipFormat,
     &zlib::ZlibFormat,
     &zstd::ZstdFormat,
 ];
@@ -114,6 +116,7 @@ pub(crate) mod tests {
                 b.file(1, b"f", &payload, 0o644);
                 b.finish()
             }
+            "zip" => testkit::ZipBuilder::new().file(b"f", &payload).finish(),
             "zlib" => testkit::zlib(&payload),
             "zstd" => testkit::zstd(&payload),
             other => panic!("no sample for format {other}: add one"),
