@@ -831,12 +831,20 @@ impl RomfsBuilder {
         out
     }
 
-    /// Rewrites the `spec.info` of object `id` in a finished image (checksum fixed).
+    /// Recomputes the superblock checksum of an edited image.
+    pub fn reseal(data: &mut [u8]) {
+        let size = u32::from_be_bytes(data[8..12].try_into().unwrap()) as usize;
+        let head = size.min(512).min(data.len());
+        Self::fix_checksum(&mut data[..head], 12);
+    }
+
+    /// Rewrites the `spec.info` of object `id` in a finished image (checksums fixed).
     pub fn patch_spec(&self, data: &mut [u8], id: usize, spec: u32) {
         let at = self.offsets[id];
         data[at + 4..at + 8].copy_from_slice(&spec.to_be_bytes());
         let len = Self::header_len(&self.nodes[id].name);
         Self::fix_checksum(&mut data[at..at + len], 12);
+        Self::reseal(data);
     }
 }
 

@@ -64,6 +64,11 @@ fn whole(unpacked: &Unpacked, format: &str) {
         unpacked.listing()
     );
     assert!(unpacked.errors().is_empty(), "{}", unpacked.listing());
+    assert!(
+        unpacked.anomalies().is_empty(),
+        "{:?}",
+        unpacked.anomalies()
+    );
 }
 
 #[test]

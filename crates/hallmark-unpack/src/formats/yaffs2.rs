@@ -7,7 +7,7 @@
 //! bad-block marker), little- or big-endian, and the candidate that reads the longest run of
 //! valid tags from the first chunk wins (ties go to a geometry that divides the image size).
 //! The image must start with an object header of a child of the root (the signature scanned
-//! for). Tags with the "extra header info" flag (object type in the top bits of the object id)
+//! for) whose name is printable and whose mode's file type matches the object type. Tags with the "extra header info" flag (object type in the top bits of the object id)
 //! are understood; the ECC bytes after the tags are not checked.
 //!
 //! Objects: files, directories, symlinks (alias), hard links (equivalent object) and special
@@ -189,7 +189,20 @@ fn object_header(page: &[u8], geometry: &Geometry) -> Option<ObjectHeader> {
         return None;
     }
     let name = cstr(page.get(NAME_AT..NAME_AT.checked_add(NAME_LEN)?)?)?;
-    if name.is_empty() {
+    // Names are path components: no control bytes, no erased-flash bytes.
+    if name.is_empty() || name.iter().any(|&b| b < 0x20 || b == 0xff) {
+        return None;
+    }
+    let mode = g(MODE_AT)?;
+    // The mode's file type agrees with the object type (hard links carry no mode).
+    let type_ok = match (kind, mode & 0o170000) {
+        (1, t) => t == 0o100000,
+        (2, t) => t == 0o120000,
+        (3, t) => t == 0o040000,
+        (4, _) => true,
+        (_, t) => matches!(t, 0o020000 | 0o060000 | 0o010000 | 0o140000),
+    };
+    if !type_ok {
         return None;
     }
     let alias = cstr(page.get(ALIAS_AT..ALIAS_AT.checked_add(ALIAS_LEN)?)?).unwrap_or(&[]);
@@ -204,7 +217,7 @@ fn object_header(page: &[u8], geometry: &Geometry) -> Option<ObjectHeader> {
         kind,
         parent,
         name: name.to_vec(),
-        mode: g(MODE_AT)?,
+        mode,
         uid: g(0x110)?,
         gid: g(0x114)?,
         mtime: g(0x11c)?,
@@ -226,7 +239,7 @@ fn score(data: &[u8], geometry: &Geometry) -> usize {
     let Tag::Valid(first) = tag_at(data, geometry, 0) else {
         return 0;
     };
-    if first.chunk != 0 {
+    if first.chunk != 0 || first.obj <= DELETED {
         return 0;
     }
     let Some(header) = page_of(data, geometry, 0).and_then(|p| object_header(p, geometry)) else {
@@ -497,9 +510,12 @@ fn path_of(
         cx.error(0, format!("object {obj}: parent chain loops, skipped"));
         return None;
     }
+    // Relative to the image's root: a leading `/` would read as an absolute name.
     let mut path = Vec::new();
     for name in names.iter().rev() {
-        path.push(b'/');
+        if !path.is_empty() {
+            path.push(b'/');
+        }
         path.extend_from_slice(name);
     }
     Some(path)
@@ -613,6 +629,7 @@ mod tests {
                 assert!(cx.errors.is_empty(), "{page} {big}: {:?}", cx.errors);
                 assert_eq!(ex.consumed, data.len() as u64);
                 let tree = output_tree(&ex);
+                assert!(tree.anomalies().is_empty(), "{:?}", tree.anomalies());
                 assert_eq!(
                     tree.read("/etc/passwd").unwrap().as_slice(),
                     b"root:x:0:0::/root:/bin/sh\n"

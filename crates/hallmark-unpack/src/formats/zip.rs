@@ -324,6 +324,13 @@ fn descriptor_end(data: &[u8], data_start: usize, zip64: bool) -> Option<(usize,
     }
 }
 
+/// Whether a local header looks written by a zip tool (for archives without a directory).
+fn plausible(header: &LocalHeader) -> bool {
+    !header.name.is_empty()
+        && !header.name.iter().any(|&b| b < 0x20)
+        && matches!(header.method, 0 | 8 | 12 | 14 | 20 | 93 | 95 | 99)
+}
+
 /// One local entry found by the walk.
 #[derive(Debug, Clone)]
 struct Walked {
@@ -615,8 +622,10 @@ impl Format for ZipFormat {
                 }
             },
             None => {
-                if walked.is_empty() {
-                    return Err(Rejected::new("no readable entry"));
+                // Without a directory to confirm it, a local header alone must look like one
+                // a zip writer made: a printable name and a method we know.
+                if !walked.first().is_some_and(|w| plausible(&w.header)) {
+                    return Err(Rejected::new("no central directory and no plausible entry"));
                 }
                 cx.error(
                     to_u64(walk_end),
@@ -699,12 +708,7 @@ fn walk(data: &[u8], cx: &mut Context<'_>) -> (Vec<Walked>, Option<usize>, usize
                     Some((found, sig)) if sig == CENTRAL || sig == END || sig == END64 => {
                         return (walked, Some(found), found);
                     }
-                    _ => {
-                        if pos < data.len() && walked.is_empty() {
-                            cx.error(to_u64(pos), "unknown data after the first entry");
-                        }
-                        return (walked, None, pos.min(data.len()));
-                    }
+                    _ => return (walked, None, pos.min(data.len())),
                 }
             }
         }
@@ -1110,6 +1114,7 @@ mod tests {
         assert_eq!(ex.consumed, data.len() as u64);
         assert_eq!(ex.variant, Some("zip"));
         let tree = output_tree(&ex);
+        assert!(tree.anomalies().is_empty(), "{:?}", tree.anomalies());
         for name in ["stored", "deflate", "bzip2", "lzma", "zstd", "xz"] {
             let path = format!("/etc/{name}");
             assert_eq!(tree.read(&path).unwrap().as_slice(), &text[..], "{name}");
