@@ -21,6 +21,6 @@ need_apt() {
         DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
     fi
 }
-# lz4, lzop: compressed streams; genromfs: romfs images; zip, binutils (ar), dpkg (dpkg-deb):
-# archives.
-need_apt lz4 lzop genromfs zip binutils dpkg
+# lz4, lzop: compressed streams; genromfs: romfs images; zip, python3 (zipfile), binutils (ar),
+# dpkg (dpkg-deb): archives.
+need_apt lz4 lzop genromfs zip python3 binutils dpkg

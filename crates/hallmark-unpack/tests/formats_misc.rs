@@ -1,5 +1,5 @@
 //! lz4, lzop, ar, romfs, yaffs2 and zip images made by the real tools (`lz4`, `lzop`, `ar`,
-//! `dpkg-deb`, `genromfs`, `zip`), unpacked and compared with what went in.
+//! `dpkg-deb`, `genromfs`, `zip`, Python's `zipfile`), unpacked and compared with what went in.
 //!
 //! A missing tool skips its test with a NOTICE outside CI; under `CI=true` it fails
 //! (`.ci/install-deps.sh` installs them).
@@ -378,4 +378,31 @@ fn zip_tool_archives() {
         "{}",
         unpacked.listing()
     );
+}
+
+#[test]
+fn python_zipfile_lzma_with_end_marker_and_bzip2() {
+    if !have("python3") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let script = r"import zipfile
+for name, c in [('lzma.zip', zipfile.ZIP_LZMA), ('bzip2.zip', zipfile.ZIP_BZIP2)]:
+    with zipfile.ZipFile(name, 'w', c) as z:
+        z.writestr('a/b.txt', b'python zip payload ' * 1000)
+        z.writestr('empty', b'')
+";
+    std::fs::write(dir.path().join("make.py"), script).unwrap();
+    run(dir.path(), "python3 make.py");
+    for name in ["lzma.zip", "bzip2.zip"] {
+        let unpacked = unpack(&dir.path().join(name));
+        whole(&unpacked, "zip");
+        let tree = unpacked.trees()[0].1;
+        assert_eq!(
+            tree.read("/a/b.txt").unwrap().as_slice(),
+            &b"python zip payload ".repeat(1000)[..]
+        );
+        assert_eq!(tree.get("/a/b.txt").unwrap().mode, 0o600);
+        assert_eq!(tree.read("/empty").unwrap().len(), 0);
+    }
 }
