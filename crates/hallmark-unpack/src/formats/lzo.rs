@@ -119,7 +119,8 @@ fn header(data: &[u8]) -> Result<Header, String> {
         }
     }
     let flags = f.u32().ok_or_else(short)?;
-    if flags & !F_MASK & 0x00ff_c000 != 0 {
+    // Bits 14 to 19 are undefined (20 to 23 are the character set, 24 to 31 the OS).
+    if flags & !F_MASK & 0x000f_c000 != 0 {
         return Err(format!("unknown flags {flags:#x}"));
     }
     let filter = if flags & F_H_FILTER != 0 {
