@@ -15,8 +15,11 @@
 //! read at its recorded offset (shifted when an archive was prefixed without adjusting them,
 //! as `cat sfx.exe a.zip` does), its name and sizes compared with the directory's (mismatches
 //! are recorded), and its data decoded. The extent runs from the first local header to the end
-//! of the archive comment. When no central directory is reached (a truncated archive) the
-//! entries walked are recovered from their local headers alone, and that is recorded.
+//! of the archive comment. A directory cut before its end record is still used. When no
+//! central directory is reached (a truncated archive) the entries walked are recovered from
+//! their local headers alone, and that is recorded; such a candidate needs two well-formed
+//! entries in a row, or one with a printable name and a known method, so that a stray `PK\3\4`
+//! in other data is not taken for an archive.
 //!
 //! Every step of the walk moves forward, and searches stop at the next local header, so the
 //! cost of a candidate is bounded by the bytes it claims (or by the distance to the next
@@ -624,7 +627,8 @@ impl Format for ZipFormat {
             None => {
                 // Without a directory to confirm it, a local header alone must look like one
                 // a zip writer made: a printable name and a method we know.
-                if !walked.first().is_some_and(|w| plausible(&w.header)) {
+                // Two well-formed entries in a row are evidence enough.
+                if walked.len() < 2 && !walked.first().is_some_and(|w| plausible(&w.header)) {
                     return Err(Rejected::new("no central directory and no plausible entry"));
                 }
                 cx.error(
@@ -744,7 +748,25 @@ fn read_directory(
             break;
         }
     }
-    let end = end_records(data, pos, cx)?;
+    let end = match end_records(data, pos, cx) {
+        Some(end) => end,
+        // A directory without its end record (a truncated archive): the directory is still
+        // the best list of entries; offsets are taken as relative to the candidate.
+        None if !entries.is_empty() => {
+            cx.error(
+                to_u64(pos),
+                "no end of central directory record after the directory",
+            );
+            EndRecord {
+                entries: to_u64(entries.len()),
+                cd_size: to_u64(pos.saturating_sub(cd)),
+                cd_offset: to_u64(cd),
+                end: pos,
+                ..EndRecord::default()
+            }
+        }
+        None => return None,
+    };
     if end.multi_disk {
         cx.error(to_u64(pos), "multi-disk archive: only this disk is read");
     }
@@ -1221,6 +1243,22 @@ mod tests {
         let (result, _) = extract_with(&ZipFormat, &local[..local.len() - 3], &Default::default());
         let ex = result.unwrap();
         assert_eq!(output_tree(&ex).read("/a").unwrap().as_slice(), b"first");
+    }
+
+    #[test]
+    fn a_directory_without_its_end_record_still_lists_the_entries() {
+        let data = ZipBuilder::new()
+            .file(b"a", b"first")
+            .stored(b"b", b"second")
+            .finish();
+        let cut = &data[..data.len() - 22];
+        let (ex, cx) = extract_ok(&ZipFormat, cut);
+        assert_eq!(cx.errors.len(), 1, "{:?}", cx.errors);
+        assert_eq!(ex.consumed, cut.len() as u64);
+        let tree = output_tree(&ex);
+        assert_eq!(tree.read("/a").unwrap().as_slice(), b"first");
+        assert_eq!(tree.get("/a").unwrap().mode, 0o644);
+        assert_eq!(tree.read("/b").unwrap().as_slice(), b"second");
     }
 
     #[test]
