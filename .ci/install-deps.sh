@@ -24,3 +24,6 @@ need_packages() {
 }
 # mtd-utils: mkfs.ubifs and ubinize (UBI/UBIFS fixtures).
 need_packages mtd-utils
+# lz4, lzop: compressed streams; genromfs: romfs images; zip, python3 (zipfile), binutils (ar),
+# dpkg (dpkg-deb): archives.
+need_packages lz4 lzop genromfs zip python3 binutils dpkg

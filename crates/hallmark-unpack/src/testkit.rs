@@ -51,6 +51,84 @@ pub fn lzo(data: &[u8]) -> Vec<u8> {
     lzokay::compress::compress(data).unwrap()
 }
 
+/// An LZ4 frame of `data` (64 KiB linked blocks), with block and content checksums when
+/// `checksums`.
+pub fn lz4_frame(data: &[u8], checksums: bool) -> Vec<u8> {
+    let info = lz4_flex::frame::FrameInfo::new()
+        .block_size(lz4_flex::frame::BlockSize::Max64KB)
+        .block_checksums(checksums)
+        .content_checksum(checksums)
+        .content_size(checksums.then_some(data.len() as u64));
+    let mut enc = lz4_flex::frame::FrameEncoder::with_frame_info(info, Vec::new());
+    enc.write_all(data).unwrap();
+    enc.finish().unwrap()
+}
+
+/// A legacy LZ4 frame of `data` (`lz4 -l`): the magic, then 8 MiB blocks, each a size and an
+/// LZ4 block.
+pub fn lz4_legacy(data: &[u8]) -> Vec<u8> {
+    let mut out = vec![0x02, 0x21, 0x4c, 0x18];
+    for chunk in data.chunks(8 << 20) {
+        let block = lz4_flex::block::compress(chunk);
+        out.extend_from_slice(&(block.len() as u32).to_le_bytes());
+        out.extend_from_slice(&block);
+    }
+    out
+}
+
+/// An lzop file of `data` in blocks of `block` bytes, named `f`: with Adler-32 checksums
+/// (header and uncompressed data) when `adler`, else CRC-32. Blocks LZO does not shrink are
+/// stored.
+pub fn lzop(data: &[u8], block: usize, adler: bool) -> Vec<u8> {
+    fn adler32(data: &[u8]) -> u32 {
+        let (mut a, mut b) = (1u32, 0u32);
+        for &byte in data {
+            a = (a + u32::from(byte)) % 65521;
+            b = (b + a) % 65521;
+        }
+        (b << 16) | a
+    }
+    let flags: u32 = 0x0300_0000 | if adler { 0x1 } else { 0x1000 | 0x100 };
+    let mut out = vec![0x89, 0x4c, 0x5a, 0x4f, 0x00, 0x0d, 0x0a, 0x1a, 0x0a];
+    let mut header = Vec::new();
+    header.extend_from_slice(&0x1040u16.to_be_bytes());
+    header.extend_from_slice(&0x20a0u16.to_be_bytes());
+    header.extend_from_slice(&0x0940u16.to_be_bytes());
+    header.extend_from_slice(&[1, 5]);
+    header.extend_from_slice(&flags.to_be_bytes());
+    header.extend_from_slice(&0o100644u32.to_be_bytes());
+    header.extend_from_slice(&1_700_000_000u32.to_be_bytes());
+    header.extend_from_slice(&0u32.to_be_bytes());
+    header.push(1);
+    header.push(b'f');
+    let check = if adler {
+        adler32(&header)
+    } else {
+        crc32fast::hash(&header)
+    };
+    out.extend_from_slice(&header);
+    out.extend_from_slice(&check.to_be_bytes());
+    for chunk in data.chunks(block) {
+        let packed = lzokay::compress::compress(chunk).unwrap();
+        let body = if packed.len() < chunk.len() {
+            &packed[..]
+        } else {
+            chunk
+        };
+        out.extend_from_slice(&(chunk.len() as u32).to_be_bytes());
+        out.extend_from_slice(&(body.len() as u32).to_be_bytes());
+        let sum = if adler {
+            adler32(chunk)
+        } else {
+            crc32fast::hash(chunk)
+        };
+        out.extend_from_slice(&sum.to_be_bytes());
+        out.extend_from_slice(body);
+    }
+    out.extend_from_slice(&[0; 4]);
+    out
+}
+
 /// `.lzma` ("LZMA alone") of `data`, with the size in the header when `known_size`, else with
 /// an end marker and size `-1`.
 pub fn lzma_alone(data: &[u8], known_size: bool) -> Vec<u8> {
@@ -443,6 +521,702 @@ impl CpioBuilder {
         self.raw_entry(b"TRAILER!!!", 0, 0, 1, (0, 0), b"");
         self.pad(512);
         std::mem::take(&mut self.out)
+    }
+}
+
+/// How an [`ArBuilder`] writes names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArStyle {
+    /// GNU: `name/`, long names in a `//` table referenced as `/<offset>`.
+    Gnu,
+    /// BSD: names padded with spaces, long names (or names with spaces) as `#1/<len>`.
+    Bsd,
+}
+
+/// An ar archive writer; names are written as given.
+pub struct ArBuilder {
+    style: ArStyle,
+    members: Vec<(Vec<u8>, Vec<u8>)>,
+    symbols: bool,
+}
+
+impl ArBuilder {
+    /// An empty archive.
+    pub fn new(style: ArStyle) -> ArBuilder {
+        ArBuilder {
+            style,
+            members: Vec::new(),
+            symbols: false,
+        }
+    }
+
+    /// Adds a GNU symbol table member first.
+    pub fn symbols(&mut self) -> &mut ArBuilder {
+        self.symbols = true;
+        self
+    }
+
+    /// A member.
+    pub fn file(&mut self, name: &[u8], data: &[u8]) -> &mut ArBuilder {
+        self.members.push((name.to_vec(), data.to_vec()));
+        self
+    }
+
+    fn header(out: &mut Vec<u8>, name: &[u8], size: usize) {
+        let mut h = vec![b' '; 60];
+        h[..name.len().min(16)].copy_from_slice(&name[..name.len().min(16)]);
+        let fields = format!(
+            "{:<12}{:<6}{:<6}{:<8o}{:<10}",
+            1_700_000_000, 0, 0, 0o100644, size
+        );
+        h[16..58].copy_from_slice(fields.as_bytes());
+        h[58..60].copy_from_slice(b"`\n");
+        out.extend_from_slice(&h);
+    }
+
+    fn body(out: &mut Vec<u8>, data: &[u8]) {
+        out.extend_from_slice(data);
+        if data.len() % 2 == 1 {
+            out.push(b'\n');
+        }
+    }
+
+    /// The archive.
+    pub fn finish(&mut self) -> Vec<u8> {
+        let mut out = b"!<arch>\n".to_vec();
+        if self.symbols {
+            Self::header(&mut out, b"/", 8);
+            Self::body(&mut out, &[0, 0, 0, 1, 0, 0, 0, 0x44]);
+        }
+        let mut table = Vec::new();
+        let mut names = Vec::new();
+        for (name, _) in &self.members {
+            match self.style {
+                ArStyle::Gnu if name.len() > 15 => {
+                    names.push(format!("/{}", table.len()).into_bytes());
+                    table.extend_from_slice(name);
+                    table.extend_from_slice(b"/\n");
+                }
+                ArStyle::Gnu => names.push([&name[..], b"/"].concat()),
+                ArStyle::Bsd => names.push(name.clone()),
+            }
+        }
+        if !table.is_empty() {
+            Self::header(&mut out, b"//", table.len());
+            Self::body(&mut out, &table);
+        }
+        for ((name, data), header_name) in self.members.iter().zip(names) {
+            let bsd_long = self.style == ArStyle::Bsd
+                && (name.len() > 16 || name.contains(&b' '))
+                && !name.starts_with(b"__.SYMDEF");
+            if bsd_long {
+                Self::header(
+                    &mut out,
+                    format!("#1/{}", name.len()).as_bytes(),
+                    name.len() + data.len(),
+                );
+                Self::body(&mut out, &[&name[..], data].concat());
+            } else {
+                Self::header(&mut out, &header_name, data.len());
+                Self::body(&mut out, data);
+            }
+        }
+        out
+    }
+}
+
+/// One romfs object of a [`RomfsBuilder`].
+struct RomfsNode {
+    name: Vec<u8>,
+    /// romfs type (0 hard link, 1 dir, 2 file, 3 symlink, 4 block, 5 char, 6 socket, 7 fifo).
+    kind: u32,
+    exec: bool,
+    /// Device numbers, or the target id of a hard link.
+    spec: u32,
+    data: Vec<u8>,
+    children: Vec<usize>,
+}
+
+/// A romfs writer laid out like `genromfs`: each directory's chain (`.`, `..`, children) is
+/// contiguous, subdirectories follow. Object 0 is the root directory.
+pub struct RomfsBuilder {
+    nodes: Vec<RomfsNode>,
+    offsets: Vec<usize>,
+}
+
+impl Default for RomfsBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl RomfsBuilder {
+    /// An empty filesystem.
+    pub fn new() -> RomfsBuilder {
+        RomfsBuilder {
+            nodes: vec![RomfsNode {
+                name: Vec::new(),
+                kind: 1,
+                exec: true,
+                spec: 0,
+                data: Vec::new(),
+                children: Vec::new(),
+            }],
+            offsets: Vec::new(),
+        }
+    }
+
+    fn add(
+        &mut self,
+        parent: usize,
+        name: &[u8],
+        kind: u32,
+        exec: bool,
+        spec: u32,
+        data: &[u8],
+    ) -> usize {
+        self.nodes.push(RomfsNode {
+            name: name.to_vec(),
+            kind,
+            exec,
+            spec,
+            data: data.to_vec(),
+            children: Vec::new(),
+        });
+        let id = self.nodes.len() - 1;
+        self.nodes[parent].children.push(id);
+        id
+    }
+
+    /// A directory in `parent`.
+    pub fn dir(&mut self, parent: usize, name: &[u8]) -> usize {
+        self.add(parent, name, 1, true, 0, b"")
+    }
+
+    /// A regular file.
+    pub fn file(&mut self, parent: usize, name: &[u8], data: &[u8], exec: bool) -> usize {
+        self.add(parent, name, 2, exec, 0, data)
+    }
+
+    /// A symlink.
+    pub fn symlink(&mut self, parent: usize, name: &[u8], target: &[u8]) -> usize {
+        self.add(parent, name, 3, false, 0, target)
+    }
+
+    /// A hard link to object `target`.
+    pub fn hardlink(&mut self, parent: usize, name: &[u8], target: usize) -> usize {
+        self.add(parent, name, 0, false, target as u32, b"")
+    }
+
+    /// A block (`kind` 4) or character (`kind` 5) device.
+    pub fn device(
+        &mut self,
+        parent: usize,
+        name: &[u8],
+        kind: u32,
+        major: u32,
+        minor: u32,
+    ) -> usize {
+        self.add(parent, name, kind, false, (major << 16) | minor, b"")
+    }
+
+    /// A socket (`kind` 6) or FIFO (`kind` 7).
+    pub fn special(&mut self, parent: usize, name: &[u8], kind: u32) -> usize {
+        self.add(parent, name, kind, false, 0, b"")
+    }
+
+    fn header_len(name: &[u8]) -> usize {
+        16 + (name.len() + 1).next_multiple_of(16)
+    }
+
+    fn header(out: &mut [u8], at: usize, next: u32, spec: u32, size: u32, name: &[u8]) {
+        let len = Self::header_len(name);
+        let h = &mut out[at..at + len];
+        h.fill(0);
+        h[0..4].copy_from_slice(&next.to_be_bytes());
+        h[4..8].copy_from_slice(&spec.to_be_bytes());
+        h[8..12].copy_from_slice(&size.to_be_bytes());
+        h[16..16 + name.len()].copy_from_slice(name);
+        Self::fix_checksum(h, 12);
+    }
+
+    fn word_sum(bytes: &[u8]) -> u32 {
+        bytes.chunks(4).fold(0u32, |s, w| {
+            let mut p = [0u8; 4];
+            p[..w.len()].copy_from_slice(w);
+            s.wrapping_add(u32::from_be_bytes(p))
+        })
+    }
+
+    fn fix_checksum(block: &mut [u8], field: usize) {
+        block[field..field + 4].fill(0);
+        let sum = Self::word_sum(block);
+        block[field..field + 4].copy_from_slice(&0u32.wrapping_sub(sum).to_be_bytes());
+    }
+
+    /// The image, padded with zeros to 1 KiB as genromfs does.
+    pub fn finish(&mut self) -> Vec<u8> {
+        let volume = b"rom test";
+        let first = 16 + (volume.len() + 1).next_multiple_of(16);
+        // Layout: (object id or usize::MAX - k for "." and ".." of dir k), offset.
+        self.offsets = vec![0; self.nodes.len()];
+        let mut chains: Vec<(usize, Vec<(usize, usize)>)> = Vec::new();
+        let mut pos = first;
+        let mut queue = vec![0usize];
+        let mut dot_offsets = vec![0usize; self.nodes.len()];
+        while let Some(dir) = queue.pop() {
+            let mut chain = Vec::new();
+            dot_offsets[dir] = pos;
+            chain.push((usize::MAX, pos));
+            pos += Self::header_len(b".");
+            chain.push((usize::MAX - 1, pos));
+            pos += Self::header_len(b"..");
+            for &child in &self.nodes[dir].children {
+                self.offsets[child] = pos;
+                chain.push((child, pos));
+                let node = &self.nodes[child];
+                pos += Self::header_len(&node.name) + node.data.len().next_multiple_of(16);
+            }
+            for &child in self.nodes[dir].children.iter().rev() {
+                if self.nodes[child].kind == 1 {
+                    queue.push(child);
+                }
+            }
+            chains.push((dir, chain));
+        }
+        let size = pos;
+        let mut out = vec![0u8; size.next_multiple_of(1024)];
+        let parent_of = |id: usize, nodes: &[RomfsNode]| {
+            nodes
+                .iter()
+                .position(|n| n.children.contains(&id))
+                .unwrap_or(0)
+        };
+        for (dir, chain) in &chains {
+            for (i, &(id, at)) in chain.iter().enumerate() {
+                let next = chain.get(i + 1).map_or(0, |&(_, o)| o as u32);
+                match id {
+                    usize::MAX => Self::header(&mut out, at, next, at as u32, 0, b"."),
+                    x if x == usize::MAX - 1 => {
+                        let parent = parent_of(*dir, &self.nodes);
+                        Self::header(&mut out, at, next, dot_offsets[parent] as u32, 0, b"..")
+                    }
+                    _ => {
+                        let node = &self.nodes[id];
+                        let spec = match node.kind {
+                            0 => self.offsets[node.spec as usize] as u32,
+                            1 => dot_offsets[id] as u32,
+                            _ => node.spec,
+                        };
+                        let flags = node.kind | if node.exec { 8 } else { 0 };
+                        Self::header(
+                            &mut out,
+                            at,
+                            next | flags,
+                            spec,
+                            node.data.len() as u32,
+                            &node.name,
+                        );
+                        let data_at = at + Self::header_len(&node.name);
+                        out[data_at..data_at + node.data.len()].copy_from_slice(&node.data);
+                    }
+                }
+            }
+        }
+        out[0..8].copy_from_slice(b"-rom1fs-");
+        out[8..12].copy_from_slice(&(size as u32).to_be_bytes());
+        out[16..16 + volume.len()].copy_from_slice(volume);
+        let head = size.min(512);
+        Self::fix_checksum(&mut out[..head], 12);
+        out
+    }
+
+    /// Recomputes the superblock checksum of an edited image.
+    pub fn reseal(data: &mut [u8]) {
+        let size = u32::from_be_bytes(data[8..12].try_into().unwrap()) as usize;
+        let head = size.min(512).min(data.len());
+        Self::fix_checksum(&mut data[..head], 12);
+    }
+
+    /// Rewrites the `spec.info` of object `id` in a finished image (checksums fixed).
+    pub fn patch_spec(&self, data: &mut [u8], id: usize, spec: u32) {
+        let at = self.offsets[id];
+        data[at + 4..at + 8].copy_from_slice(&spec.to_be_bytes());
+        let len = Self::header_len(&self.nodes[id].name);
+        Self::fix_checksum(&mut data[at..at + len], 12);
+        Self::reseal(data);
+    }
+}
+
+/// A YAFFS2 image writer in the layout of `mkyaffs2image`: each object is a header chunk
+/// followed by its data chunks, packed tags (sequence, object id, chunk id, byte count) at
+/// `tag_offset` of each spare area. Object ids start at 257; the root is 1.
+pub struct Yaffs2Builder {
+    page: usize,
+    spare: usize,
+    tag_offset: usize,
+    big: bool,
+    seq: u32,
+    next_id: u32,
+    out: Vec<u8>,
+}
+
+impl Yaffs2Builder {
+    /// An empty image with this geometry and byte order.
+    pub fn new(page: usize, spare: usize, tag_offset: usize, big: bool) -> Yaffs2Builder {
+        Yaffs2Builder {
+            page,
+            spare,
+            tag_offset,
+            big,
+            seq: 0x1000,
+            next_id: 257,
+            out: Vec::new(),
+        }
+    }
+
+    fn word(&self, value: u32) -> [u8; 4] {
+        if self.big {
+            value.to_be_bytes()
+        } else {
+            value.to_le_bytes()
+        }
+    }
+
+    /// Writes one chunk: `page` bytes (padded with 0xff) and tags.
+    pub fn chunk(&mut self, data: &[u8], obj: u32, chunk: u32, n_bytes: u32) {
+        let mut page = vec![0xffu8; self.page];
+        page[..data.len()].copy_from_slice(data);
+        self.out.extend_from_slice(&page);
+        let mut spare = vec![0xffu8; self.spare];
+        let t = self.tag_offset;
+        for (i, value) in [self.seq, obj, chunk, n_bytes].into_iter().enumerate() {
+            spare[t + 4 * i..t + 4 * i + 4].copy_from_slice(&self.word(value));
+        }
+        self.out.extend_from_slice(&spare);
+    }
+
+    /// Writes an object header for `id`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn header(
+        &mut self,
+        id: u32,
+        kind: u32,
+        parent: u32,
+        name: &[u8],
+        mode: u32,
+        size: u32,
+        equiv: u32,
+        alias: &[u8],
+        rdev: u32,
+    ) {
+        let mut h = vec![0xffu8; 512];
+        h[0..4].copy_from_slice(&self.word(kind));
+        h[4..8].copy_from_slice(&self.word(parent));
+        h[10..266].fill(0);
+        h[10..10 + name.len()].copy_from_slice(name);
+        let fields = [
+            (0x10c, mode),
+            (0x110, 1000),
+            (0x114, 1000),
+            (0x118, 1_700_000_000),
+            (0x11c, 1_700_000_001),
+            (0x120, 1_700_000_002),
+            (0x124, size),
+            (0x128, equiv),
+            (0x1cc, rdev),
+        ];
+        for (at, value) in fields {
+            h[at..at + 4].copy_from_slice(&self.word(value));
+        }
+        h[0x12c..0x12c + 160].fill(0);
+        h[0x12c..0x12c + alias.len()].copy_from_slice(alias);
+        self.chunk(&h, id, 0, 0xffff);
+    }
+
+    fn id(&mut self) -> u32 {
+        self.next_id += 1;
+        self.next_id - 1
+    }
+
+    /// A directory.
+    pub fn dir(&mut self, parent: u32, name: &[u8], mode: u32) -> u32 {
+        let id = self.id();
+        self.header(id, 3, parent, name, 0o040000 | mode, 0, 0, b"", 0);
+        id
+    }
+
+    /// A regular file with its data chunks.
+    pub fn file(&mut self, parent: u32, name: &[u8], data: &[u8], mode: u32) -> u32 {
+        let id = self.id();
+        self.rewrite_file(id, parent, name, data, mode);
+        id
+    }
+
+    /// Writes object `id` again as a file (header and data) with the current sequence.
+    pub fn rewrite_file(&mut self, id: u32, parent: u32, name: &[u8], data: &[u8], mode: u32) {
+        self.header(
+            id,
+            1,
+            parent,
+            name,
+            0o100000 | mode,
+            data.len() as u32,
+            0,
+            b"",
+            0,
+        );
+        for (i, part) in data.chunks(self.page).enumerate() {
+            self.chunk(part, id, i as u32 + 1, part.len() as u32);
+        }
+    }
+
+    /// Writes directory `id` again with a new parent.
+    pub fn rewrite_dir(&mut self, id: u32, parent: u32, name: &[u8]) {
+        self.header(id, 3, parent, name, 0o040755, 0, 0, b"", 0);
+    }
+
+    /// A symlink.
+    pub fn symlink(&mut self, parent: u32, name: &[u8], target: &[u8]) -> u32 {
+        let id = self.id();
+        self.header(id, 2, parent, name, 0o120777, 0, 0, target, 0);
+        id
+    }
+
+    /// A hard link to object `target`.
+    pub fn hardlink(&mut self, parent: u32, name: &[u8], target: u32) -> u32 {
+        let id = self.id();
+        self.header(id, 4, parent, name, 0, 0, target, b"", 0);
+        id
+    }
+
+    /// A special file (`mode` with its type bits, `rdev` in glibc encoding).
+    pub fn special(&mut self, parent: u32, name: &[u8], mode: u32, rdev: u32) -> u32 {
+        let id = self.id();
+        self.header(id, 5, parent, name, mode, 0, 0, b"", rdev);
+        id
+    }
+
+    /// Later chunks get a higher sequence number (as if written to a newer block).
+    pub fn next_sequence(&mut self) {
+        self.seq += 1;
+    }
+
+    /// The image.
+    pub fn finish(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.out)
+    }
+}
+
+/// One member for a [`ZipBuilder`].
+#[derive(Debug, Clone, Default)]
+pub struct ZipEntry {
+    /// Name as stored.
+    pub name: Vec<u8>,
+    /// Uncompressed content.
+    pub data: Vec<u8>,
+    /// 0 stored, 8 deflate, 12 bzip2, 14 lzma, 93 zstd, 95 xz.
+    pub method: u16,
+    /// Unix mode (type and permissions): the archive is then "made on Unix".
+    pub unix_mode: Option<u32>,
+    /// Sizes and CRC in a data descriptor after the data (zero in the local header).
+    pub descriptor: bool,
+    /// Sets the encryption flag (the data is not actually encrypted).
+    pub encrypted: bool,
+}
+
+/// A ZIP writer that emits records exactly as asked.
+#[derive(Default)]
+pub struct ZipBuilder {
+    out: Vec<u8>,
+    central: Vec<Vec<u8>>,
+    /// Offset of each member's local header.
+    pub offsets: Vec<usize>,
+}
+
+impl ZipBuilder {
+    /// An empty archive.
+    pub fn new() -> ZipBuilder {
+        ZipBuilder::default()
+    }
+
+    fn compress(method: u16, data: &[u8]) -> Vec<u8> {
+        match method {
+            0 => data.to_vec(),
+            8 => {
+                let mut enc =
+                    flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+                enc.write_all(data).unwrap();
+                enc.finish().unwrap()
+            }
+            12 => bzip2(data),
+            14 => {
+                let alone = lzma_alone(data, true);
+                let mut out = vec![9, 20, 5, 0];
+                out.extend_from_slice(&alone[..5]);
+                out.extend_from_slice(&alone[13..]);
+                out
+            }
+            93 => zstd(data),
+            95 => xz(data),
+            other => panic!("method {other}"),
+        }
+    }
+
+    /// A member.
+    pub fn entry(&mut self, e: &ZipEntry) -> &mut ZipBuilder {
+        let packed = Self::compress(e.method, &e.data);
+        let crc = crc32fast::hash(&e.data);
+        let offset = self.out.len();
+        self.offsets.push(offset);
+        let flags: u16 = if e.descriptor { 8 } else { 0 } | if e.encrypted { 1 } else { 0 };
+        let (time, date) = (0x6000u16, 0x5779u16); // 2023-11-25 12:00:00
+        let mut extra = vec![0x55, 0x54, 5, 0, 1];
+        extra.extend_from_slice(&1_700_000_000u32.to_le_bytes());
+        let (lcrc, lc, lu) = if e.descriptor {
+            (0, 0, 0)
+        } else {
+            (crc, packed.len() as u32, e.data.len() as u32)
+        };
+        let mut local = b"PK\x03\x04".to_vec();
+        for v in [20u16, flags, e.method, time, date] {
+            local.extend_from_slice(&v.to_le_bytes());
+        }
+        for v in [lcrc, lc, lu] {
+            local.extend_from_slice(&v.to_le_bytes());
+        }
+        local.extend_from_slice(&(e.name.len() as u16).to_le_bytes());
+        local.extend_from_slice(&(extra.len() as u16).to_le_bytes());
+        local.extend_from_slice(&e.name);
+        local.extend_from_slice(&extra);
+        self.out.extend_from_slice(&local);
+        self.out.extend_from_slice(&packed);
+        if e.descriptor {
+            self.out.extend_from_slice(b"PK\x07\x08");
+            for v in [crc, packed.len() as u32, e.data.len() as u32] {
+                self.out.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        let made_by: u16 = if e.unix_mode.is_some() {
+            0x031e
+        } else {
+            0x0014
+        };
+        let external = e.unix_mode.map_or(0, |m| m << 16);
+        let mut c = b"PK\x01\x02".to_vec();
+        for v in [made_by, 20, flags, e.method, time, date] {
+            c.extend_from_slice(&v.to_le_bytes());
+        }
+        for v in [crc, packed.len() as u32, e.data.len() as u32] {
+            c.extend_from_slice(&v.to_le_bytes());
+        }
+        for v in [e.name.len() as u16, extra.len() as u16, 0, 0, 0] {
+            c.extend_from_slice(&v.to_le_bytes());
+        }
+        c.extend_from_slice(&external.to_le_bytes());
+        c.extend_from_slice(&(offset as u32).to_le_bytes());
+        c.extend_from_slice(&e.name);
+        c.extend_from_slice(&extra);
+        self.central.push(c);
+        self
+    }
+
+    /// A deflated file, mode 0644.
+    pub fn file(&mut self, name: &[u8], data: &[u8]) -> &mut ZipBuilder {
+        self.entry(&ZipEntry {
+            name: name.to_vec(),
+            data: data.to_vec(),
+            method: 8,
+            unix_mode: Some(0o100644),
+            ..ZipEntry::default()
+        })
+    }
+
+    /// A stored file, made on DOS (no Unix mode).
+    pub fn stored(&mut self, name: &[u8], data: &[u8]) -> &mut ZipBuilder {
+        self.entry(&ZipEntry {
+            name: name.to_vec(),
+            data: data.to_vec(),
+            ..ZipEntry::default()
+        })
+    }
+
+    /// A directory (`name` should end with `/`).
+    pub fn dir(&mut self, name: &[u8]) -> &mut ZipBuilder {
+        self.entry(&ZipEntry {
+            name: name.to_vec(),
+            unix_mode: Some(0o040755),
+            ..ZipEntry::default()
+        })
+    }
+
+    /// A Unix symlink (the target is the stored content).
+    pub fn symlink(&mut self, name: &[u8], target: &[u8]) -> &mut ZipBuilder {
+        self.entry(&ZipEntry {
+            name: name.to_vec(),
+            data: target.to_vec(),
+            unix_mode: Some(0o120777),
+            ..ZipEntry::default()
+        })
+    }
+
+    /// Another directory record for member `index` under a new name (same local header).
+    pub fn alias(&mut self, index: usize, name: &[u8]) -> &mut ZipBuilder {
+        let mut c = self.central[index].clone();
+        let old_len = u16::from_le_bytes([c[28], c[29]]) as usize;
+        c.splice(46..46 + old_len, name.iter().copied());
+        c[28..30].copy_from_slice(&(name.len() as u16).to_le_bytes());
+        self.central.push(c);
+        self
+    }
+
+    /// The bytes written so far (local entries only).
+    pub fn local_bytes(&self) -> &[u8] {
+        &self.out
+    }
+
+    /// The archive with its central directory and end record (and `comment`).
+    pub fn finish_with(&mut self, comment: &[u8], zip64: bool) -> Vec<u8> {
+        let mut out = std::mem::take(&mut self.out);
+        let cd_offset = out.len();
+        for c in &self.central {
+            out.extend_from_slice(c);
+        }
+        let cd_size = out.len() - cd_offset;
+        let count = self.central.len();
+        if zip64 {
+            let end64 = out.len();
+            out.extend_from_slice(b"PK\x06\x06");
+            out.extend_from_slice(&44u64.to_le_bytes());
+            out.extend_from_slice(&[45, 3, 45, 0]);
+            out.extend_from_slice(&[0; 8]);
+            for v in [count as u64, count as u64, cd_size as u64, cd_offset as u64] {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+            out.extend_from_slice(b"PK\x06\x07");
+            out.extend_from_slice(&0u32.to_le_bytes());
+            out.extend_from_slice(&(end64 as u64).to_le_bytes());
+            out.extend_from_slice(&1u32.to_le_bytes());
+        }
+        out.extend_from_slice(b"PK\x05\x06");
+        out.extend_from_slice(&[0; 4]);
+        let (n, size, off) = if zip64 {
+            (0xffffu16, u32::MAX, u32::MAX)
+        } else {
+            (count as u16, cd_size as u32, cd_offset as u32)
+        };
+        out.extend_from_slice(&n.to_le_bytes());
+        out.extend_from_slice(&n.to_le_bytes());
+        out.extend_from_slice(&size.to_le_bytes());
+        out.extend_from_slice(&off.to_le_bytes());
+        out.extend_from_slice(&(comment.len() as u16).to_le_bytes());
+        out.extend_from_slice(comment);
+        out
+    }
+
+    /// The archive.
+    pub fn finish(&mut self) -> Vec<u8> {
+        self.finish_with(b"", false)
     }
 }
 

@@ -171,7 +171,8 @@ fn the_registry_is_public_and_sorted() {
     assert_eq!(
         ids,
         [
-            "bzip2", "cpio", "gzip", "lzma", "tar", "ubi", "ubifs", "xz", "zlib", "zstd"
+            "ar", "bzip2", "cpio", "gzip", "lz4", "lzma", "lzo", "romfs", "tar", "ubi", "ubifs",
+            "xz", "yaffs2", "zip", "zlib", "zstd"
         ]
     );
 }

@@ -4,14 +4,20 @@
 //! patterns, a cheap `probe`, an `extract` that validates while it extracts and charges the
 //! budget), add it to `FORMATS` in id order, and give it a sample in the registry tests below.
 
+mod ar;
 mod bzip2;
 mod cpio;
 mod gzip;
+mod lz4;
 mod lzma;
+mod lzo;
+mod romfs;
 mod tar;
 mod ubi;
 pub(crate) mod ubifs;
 pub(crate) mod xz;
+mod yaffs2;
+mod zip;
 mod zlib;
 mod zstd;
 
@@ -19,14 +25,20 @@ use crate::format::{Format, FormatInfo};
 
 /// Every format, sorted by id.
 pub(crate) static FORMATS: &[&dyn Format] = &[
+    &ar::ArFormat,
     &bzip2::Bzip2Format,
     &cpio::CpioFormat,
     &gzip::GzipFormat,
+    &lz4::Lz4Format,
     &lzma::LzmaFormat,
+    &lzo::LzoFormat,
+    &romfs::RomfsFormat,
     &tar::TarFormat,
     &ubi::UbiFormat,
     &ubifs::UbifsFormat,
     &xz::XzFormat,
+    &yaffs2::Yaffs2Format,
+    &zip::ZipFormat,
     &zlib::ZlibFormat,
     &zstd::ZstdFormat,
 ];
@@ -85,12 +97,22 @@ pub(crate) mod tests {
     fn sample(id: &str) -> Vec<u8> {
         let payload = b"registry sample payload".repeat(4);
         match id {
+            "ar" => testkit::ArBuilder::new(testkit::ArStyle::Gnu)
+                .file(b"f", &payload)
+                .finish(),
             "bzip2" => testkit::bzip2(&payload),
             "cpio" => testkit::CpioBuilder::new(testkit::CpioKind::Newc)
                 .file(b"f", &payload)
                 .finish(),
             "gzip" => testkit::gzip(&payload),
+            "lz4" => testkit::lz4_frame(&payload, true),
             "lzma" => testkit::lzma_alone(&payload, false),
+            "lzo" => testkit::lzop(&payload, 64, true),
+            "romfs" => {
+                let mut b = testkit::RomfsBuilder::new();
+                b.file(0, b"f", &payload, false);
+                b.finish()
+            }
             "tar" => testkit::TarBuilder::new().file(b"f", &payload).finish(),
             "ubi" => crate::testkit_ubi::UbiBuilder::image(
                 1024,
@@ -105,6 +127,12 @@ pub(crate) mod tests {
                 .file(b"f", &payload)
                 .finish(),
             "xz" => testkit::xz(&payload),
+            "yaffs2" => {
+                let mut b = testkit::Yaffs2Builder::new(2048, 64, 0, false);
+                b.file(1, b"f", &payload, 0o644);
+                b.finish()
+            }
+            "zip" => testkit::ZipBuilder::new().file(b"f", &payload).finish(),
             "zlib" => testkit::zlib(&payload),
             "zstd" => testkit::zstd(&payload),
             other => panic!("no sample for format {other}: add one"),
