@@ -1,13 +1,17 @@
 //! The collector registry: one file per collector, one line per collector in [`COLLECTORS`].
 
 mod image;
+mod keys;
 mod permissions;
 
 use crate::Collector;
 
 /// Every collector, sorted by id.
-pub static COLLECTORS: &[&dyn Collector] =
-    &[&image::ImageCollector, &permissions::PermissionsCollector];
+pub static COLLECTORS: &[&dyn Collector] = &[
+    &image::ImageCollector,
+    &keys::KeysCollector,
+    &permissions::PermissionsCollector,
+];
 
 #[cfg(test)]
 mod tests {
