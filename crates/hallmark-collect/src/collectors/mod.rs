@@ -1,5 +1,6 @@
 //! The collector registry: one file per collector, one line per collector in [`COLLECTORS`].
 
+mod elf;
 mod image;
 mod keys;
 mod permissions;
@@ -8,6 +9,7 @@ use crate::Collector;
 
 /// Every collector, sorted by id.
 pub static COLLECTORS: &[&dyn Collector] = &[
+    &elf::ElfCollector,
     &image::ImageCollector,
     &keys::KeysCollector,
     &permissions::PermissionsCollector,
