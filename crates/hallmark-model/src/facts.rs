@@ -289,6 +289,10 @@ pub enum KeyKind {
     Certificate,
     /// A public key authorised to log in (an `authorized_keys` entry).
     AuthorizedKey,
+    /// Armour or a container signature of key material whose content does not parse
+    /// (`format` says what it claims to be, `parsed` is false): documentation examples,
+    /// truncated or damaged keys. Never counted as a key.
+    Unparsed,
 }
 
 /// X.509 certificate details.
@@ -333,12 +337,13 @@ pub struct Secret {
     pub location: Location,
 }
 
-/// An ELF file and its exploit mitigations. `None` means "could not tell".
+/// An ELF file and its exploit mitigations. `None` means "could not tell" (or "does not
+/// apply", as said per field).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Binary {
     /// Where it is.
     pub location: Location,
-    /// ELF type: `exec`, `dyn`, `rel`, `core`.
+    /// ELF type: `exec`, `dyn`, `rel`, `core`, or the number for others.
     pub elf_type: String,
     /// Machine (`arm`, `aarch64`, `mips`, `x86_64`, ...).
     pub machine: String,
@@ -346,33 +351,51 @@ pub struct Binary {
     pub class: u8,
     /// `little` or `big`.
     pub endian: String,
-    /// Whether it is a shared library rather than an executable.
+    /// Whether it is a shared library rather than an executable: `dyn` with no program
+    /// interpreter and not flagged PIE. A library that is also runnable (`libc.so.6`, which has
+    /// an interpreter) counts as a PIE executable; its `soname` still shows it is a library.
     pub library: bool,
-    /// Position-independent executable (not applicable to libraries: `None`).
+    /// Position-independent executable: `dyn` with a program interpreter or the `DF_1_PIE`
+    /// flag. `None` for libraries, relocatable objects and core files.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pie: Option<bool>,
-    /// Non-executable stack.
+    /// Non-executable stack: `PT_GNU_STACK` without the execute flag. A missing
+    /// `PT_GNU_STACK` counts as an executable stack (`false`), which is what the Linux kernel
+    /// gives such programs on most architectures. `None` without program headers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nx: Option<bool>,
-    /// RELRO: `none`, `partial` or `full`.
+    /// RELRO: `none` (no `PT_GNU_RELRO`), `partial`, or `full` (with immediate binding:
+    /// `DT_BIND_NOW`, `DF_BIND_NOW` or `DF_1_NOW`). `None` without program headers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub relro: Option<String>,
-    /// Stack protector.
+    /// Stack protector: `__stack_chk_fail`, `__stack_chk_fail_local` or `__stack_chk_guard`
+    /// among the dynamic or static symbols. `None` when there are no symbols to look at
+    /// (a stripped static binary).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub canary: Option<bool>,
-    /// FORTIFY_SOURCE (`*_chk` functions used).
+    /// FORTIFY_SOURCE: a `__*_chk` function among the symbols. `None` as for `canary`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fortify: Option<bool>,
-    /// DT_RPATH entries.
+    /// DT_RPATH directories, in order (each entry split at `:`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rpath: Vec<String>,
-    /// DT_RUNPATH entries.
+    /// DT_RUNPATH directories, in order (each entry split at `:`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub runpath: Vec<String>,
-    /// No symbol table.
+    /// No `.symtab` section.
     pub stripped: bool,
-    /// Statically linked.
+    /// Statically linked: no program interpreter and no `DT_NEEDED` library (the dynamic
+    /// loader itself and static-PIE programs count as static).
     pub static_linked: bool,
+    /// DT_SONAME, for shared libraries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub soname: Option<String>,
+    /// The program interpreter (`PT_INTERP`), e.g. `/lib/ld-musl-armhf.so.1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interpreter: Option<String>,
+    /// DT_NEEDED libraries, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub needed: Vec<String>,
 }
 
 /// A service started on the device (a daemon, an inetd entry, a console shell).

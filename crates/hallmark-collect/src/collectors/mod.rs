@@ -1,6 +1,8 @@
 //! The collector registry: one file per collector, one line per collector in [`COLLECTORS`].
 
+mod elf;
 mod image;
+mod keys;
 mod logging;
 mod permissions;
 mod secrets;
@@ -11,7 +13,9 @@ use crate::Collector;
 
 /// Every collector, sorted by id.
 pub static COLLECTORS: &[&dyn Collector] = &[
+    &elf::ElfCollector,
     &image::ImageCollector,
+    &keys::KeysCollector,
     &logging::LoggingCollector,
     &permissions::PermissionsCollector,
     &secrets::SecretsCollector,
