@@ -1,13 +1,17 @@
 //! The collector registry: one file per collector, one line per collector in [`COLLECTORS`].
 
+mod accounts;
 mod image;
 mod permissions;
 
 use crate::Collector;
 
 /// Every collector, sorted by id.
-pub static COLLECTORS: &[&dyn Collector] =
-    &[&image::ImageCollector, &permissions::PermissionsCollector];
+pub static COLLECTORS: &[&dyn Collector] = &[
+    &accounts::AccountsCollector,
+    &image::ImageCollector,
+    &permissions::PermissionsCollector,
+];
 
 #[cfg(test)]
 mod tests {
