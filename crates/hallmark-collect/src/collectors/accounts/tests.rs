@@ -630,3 +630,83 @@ fn tar(files: &[(&str, &[u8])]) -> Vec<u8> {
     out.resize(out.len() + 1024, 0);
     out
 }
+
+/// Random mixtures of account-file fragments and bytes never panic, and every account found
+/// has a name and a location in one of the files.
+#[test]
+fn hostile_input_does_not_panic() {
+    const PIECES: &[&[u8]] = &[
+        b":",
+        b"::",
+        b"\n",
+        b"\r\n",
+        b"$",
+        b"$1$",
+        b"$6$",
+        b"$5$rounds=",
+        b"$2b$",
+        b"$y$",
+        b"$y$j9T$",
+        b"$apr1$",
+        b"{SHA}",
+        b"{SSHA}",
+        b"root",
+        b"x",
+        b"*",
+        b"!",
+        b"0",
+        b"4294967296",
+        b"/bin/sh",
+        b"#",
+        b"+",
+        b"\0",
+        b"\xff\xfe",
+        b"\xc3",
+        b"abWMpd9uBwR.g",
+        b"iC.dUsGpxNNJGeOm1dFio/",
+        b"=",
+        b"AAAA",
+        b"./",
+        b" ",
+        b"\t",
+    ];
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let options = Options {
+        crack_budget: 2_000,
+        ..Options::default()
+    };
+    for _ in 0..200 {
+        let mut files = Vec::new();
+        for name in [
+            "/etc/passwd",
+            "/etc/shadow",
+            "/etc/group",
+            "/etc/passwd.bin",
+        ] {
+            let mut content = Vec::new();
+            for _ in 0..next() % 60 {
+                let piece = PIECES[(next() % PIECES.len() as u64) as usize];
+                content.extend_from_slice(piece);
+            }
+            files.push((name, content));
+        }
+        let mut t = FileTree::new();
+        for (name, content) in &files {
+            t.add(TreeEntry::file(*name, content.clone()));
+        }
+        let unpacked = hallmark_unpack::Unpacked::from_tree("fuzz.bin", t);
+        let image = Image::new(&unpacked);
+        let mut facts = Facts::default();
+        AccountsCollector.collect(&image, &options, &mut facts);
+        for a in &facts.accounts {
+            assert!(!a.name.is_empty());
+            assert!(files.iter().any(|(n, _)| *n == at(&a.location).0), "{a:?}");
+        }
+    }
+}
