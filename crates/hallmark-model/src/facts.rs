@@ -157,6 +157,10 @@ pub struct Account {
     /// Where the matching passwd entry was, when the password came from a shadow file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub passwd_location: Option<Location>,
+    /// Names of the groups the account is in, from the group file beside its passwd file: its
+    /// primary group (by gid) first, then the groups that list it as a member, in file order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
 }
 
 /// The state of an account's password.
@@ -194,7 +198,7 @@ pub enum Password {
 pub enum HashScheme {
     /// Traditional DES crypt (13 characters, 8-character passwords).
     Des,
-    /// MD5-crypt (`$1$`).
+    /// MD5-crypt (`$1$`, and Apache's `$apr1$` variant of it).
     Md5,
     /// SHA-256-crypt (`$5$`).
     Sha256,
@@ -204,14 +208,23 @@ pub enum HashScheme {
     Bcrypt,
     /// yescrypt (`$y$`).
     Yescrypt,
-    /// Another `$id$` scheme.
+    /// `{SHA}` and `{SSHA}` (htpasswd, LDAP): one SHA-1 over the password (and a salt), base64.
+    Sha1,
+    /// mosquitto_passwd's `$6$<salt>$<hash>` in base64: one SHA-512 over the password and a
+    /// salt (not SHA-512-crypt, despite the `$6$`).
+    Mosquitto,
+    /// Another recognised scheme: another `$id$` (`$md5$`, `$sha1$`, `$7$`, `$gy$`,
+    /// `$argon2id$`, ...) or BSDi extended DES (`_...`).
     Other,
 }
 
 impl HashScheme {
-    /// Whether the scheme is considered weak today (fast or truncating).
+    /// Whether the scheme is considered weak today (fast, unsalted or truncating).
     pub fn is_weak(self) -> bool {
-        matches!(self, HashScheme::Des | HashScheme::Md5)
+        matches!(
+            self,
+            HashScheme::Des | HashScheme::Md5 | HashScheme::Sha1 | HashScheme::Mosquitto
+        )
     }
 }
 

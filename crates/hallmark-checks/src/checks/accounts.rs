@@ -223,6 +223,7 @@ pub(crate) mod tests {
             password,
             location: image_location("/etc/shadow"),
             passwd_location: None,
+            groups: Vec::new(),
         }
     }
 

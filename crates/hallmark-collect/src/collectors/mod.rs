@@ -1,5 +1,6 @@
 //! The collector registry: one file per collector, one line per collector in [`COLLECTORS`].
 
+mod accounts;
 mod elf;
 mod image;
 mod keys;
@@ -13,6 +14,7 @@ use crate::Collector;
 
 /// Every collector, sorted by id.
 pub static COLLECTORS: &[&dyn Collector] = &[
+    &accounts::AccountsCollector,
     &elf::ElfCollector,
     &image::ImageCollector,
     &keys::KeysCollector,
