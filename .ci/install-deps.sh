@@ -7,3 +7,18 @@ need_component() {
 }
 need_component rustfmt
 need_component clippy
+
+# Debian packages whose tools build test fixtures at test time.
+need_apt() {
+    local missing=()
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" ||
+            missing+=("$pkg")
+    done
+    if [ "${#missing[@]}" -gt 0 ]; then
+        apt-get update -qq >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
+}
+# mkimage (uImage, FIT) with dtc for FIT sources; lzop for LZO payloads.
+need_apt u-boot-tools device-tree-compiler lzop

@@ -54,6 +54,7 @@ mod formats;
 pub mod layer;
 pub mod limits;
 pub mod materialize;
+mod payload;
 mod scan;
 #[cfg(test)]
 mod testkit;

@@ -61,6 +61,56 @@ pub fn lzma_alone(data: &[u8], known_size: bool) -> Vec<u8> {
     enc.finish().unwrap()
 }
 
+/// lzop file of `data` as `lzop` 1.04 writes it (version 0x1040, method LZO1X-1, Adler-32 of
+/// the decoded data per block, a file name), in blocks of at most 256 KiB; incompressible
+/// blocks are stored.
+pub fn lzop(data: &[u8]) -> Vec<u8> {
+    let mut out = vec![0x89, b'L', b'Z', b'O', 0x00, 0x0d, 0x0a, 0x1a, 0x0a];
+    out.extend_from_slice(&0x1040u16.to_be_bytes());
+    out.extend_from_slice(&0x20a0u16.to_be_bytes());
+    out.extend_from_slice(&0x0940u16.to_be_bytes());
+    out.extend_from_slice(&[1, 5]);
+    out.extend_from_slice(&0x0300_0001u32.to_be_bytes());
+    out.extend_from_slice(&0o100644u32.to_be_bytes());
+    out.extend_from_slice(&[0; 8]);
+    out.push(4);
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&[0; 4]); // header checksum (not verified by readers here)
+    for block in data.chunks(256 * 1024) {
+        let packed = lzo(block);
+        let stored = if packed.len() < block.len() {
+            &packed[..]
+        } else {
+            block
+        };
+        out.extend_from_slice(&(block.len() as u32).to_be_bytes());
+        out.extend_from_slice(&(stored.len() as u32).to_be_bytes());
+        out.extend_from_slice(&[0; 4]); // Adler-32 of the block
+        out.extend_from_slice(stored);
+    }
+    out.extend_from_slice(&[0; 4]);
+    out
+}
+
+/// A legacy U-Boot image (Linux, ARM) of `image_type` (2 kernel, 3 ramdisk, 4 multi, ...) and
+/// compression code `comp` (0 none, 1 gzip, 2 bzip2, 3 lzma, 4 lzo, 5 lz4, 6 zstd) around
+/// `payload`, with correct CRCs.
+pub fn uimage(name: &[u8], image_type: u8, comp: u8, payload: &[u8]) -> Vec<u8> {
+    let mut header = vec![0u8; 64];
+    header[..4].copy_from_slice(&[0x27, 0x05, 0x19, 0x56]);
+    header[8..12].copy_from_slice(&1_704_067_200u32.to_be_bytes());
+    header[12..16].copy_from_slice(&(payload.len() as u32).to_be_bytes());
+    header[16..20].copy_from_slice(&0x8000_8000u32.to_be_bytes());
+    header[20..24].copy_from_slice(&0x8000_8000u32.to_be_bytes());
+    header[24..28].copy_from_slice(&crc32fast::hash(payload).to_be_bytes());
+    header[28..32].copy_from_slice(&[5, 2, image_type, comp]);
+    let name = &name[..name.len().min(32)];
+    header[32..32 + name.len()].copy_from_slice(name);
+    let crc = crc32fast::hash(&header);
+    header[4..8].copy_from_slice(&crc.to_be_bytes());
+    [header, payload.to_vec()].concat()
+}
+
 /// `count` copies of one compressed member back to back: decoders treat concatenated gzip
 /// members, bzip2 and xz streams and zstd frames as one stream, so this makes a bomb of
 /// `count` times the member's output from one small member.

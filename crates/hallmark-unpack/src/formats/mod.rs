@@ -9,6 +9,7 @@ mod cpio;
 mod gzip;
 mod lzma;
 mod tar;
+mod uimage;
 pub(crate) mod xz;
 mod zlib;
 mod zstd;
@@ -22,6 +23,7 @@ pub(crate) static FORMATS: &[&dyn Format] = &[
     &gzip::GzipFormat,
     &lzma::LzmaFormat,
     &tar::TarFormat,
+    &uimage::UimageFormat,
     &xz::XzFormat,
     &zlib::ZlibFormat,
     &zstd::ZstdFormat,
@@ -88,6 +90,7 @@ pub(crate) mod tests {
             "gzip" => testkit::gzip(&payload),
             "lzma" => testkit::lzma_alone(&payload, false),
             "tar" => testkit::TarBuilder::new().file(b"f", &payload).finish(),
+            "uimage" => testkit::uimage(b"sample", 2, 1, &testkit::gzip(&payload)),
             "xz" => testkit::xz(&payload),
             "zlib" => testkit::zlib(&payload),
             "zstd" => testkit::zstd(&payload),
