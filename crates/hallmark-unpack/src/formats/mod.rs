@@ -6,9 +6,13 @@
 
 mod bzip2;
 mod cpio;
+mod dtb;
+mod fit;
 mod gzip;
 mod lzma;
 mod tar;
+mod tplink;
+mod trx;
 mod uimage;
 pub(crate) mod xz;
 mod zlib;
@@ -20,9 +24,13 @@ use crate::format::{Format, FormatInfo};
 pub(crate) static FORMATS: &[&dyn Format] = &[
     &bzip2::Bzip2Format,
     &cpio::CpioFormat,
+    &dtb::DtbFormat,
+    &fit::FitFormat,
     &gzip::GzipFormat,
     &lzma::LzmaFormat,
     &tar::TarFormat,
+    &tplink::TplinkFormat,
+    &trx::TrxFormat,
     &uimage::UimageFormat,
     &xz::XzFormat,
     &zlib::ZlibFormat,
@@ -87,9 +95,21 @@ pub(crate) mod tests {
             "cpio" => testkit::CpioBuilder::new(testkit::CpioKind::Newc)
                 .file(b"f", &payload)
                 .finish(),
+            "dtb" => testkit::FdtBuilder::new()
+                .begin(b"")
+                .prop_str(b"model", b"sample")
+                .end()
+                .finish(),
+            "fit" => fit::tests::sample_fit(&payload),
             "gzip" => testkit::gzip(&payload),
             "lzma" => testkit::lzma_alone(&payload, false),
             "tar" => testkit::TarBuilder::new().file(b"f", &payload).finish(),
+            "tplink" => testkit::tplink(&testkit::TplinkImage {
+                kernel: testkit::lzma_alone(&payload, true),
+                rootfs: payload.clone(),
+                ..Default::default()
+            }),
+            "trx" => testkit::trx(1, &[&payload[..10], &payload[10..]]),
             "uimage" => testkit::uimage(b"sample", 2, 1, &testkit::gzip(&payload)),
             "xz" => testkit::xz(&payload),
             "zlib" => testkit::zlib(&payload),
