@@ -227,6 +227,15 @@ impl Format for TplinkFormat {
                 .get(kernel_end.min(end)..header.rootfs_ofs.min(end))
                 .unwrap_or(&[]);
             let combined = header.rootfs_ofs > kernel_end && !is_padding(gap);
+            if combined && header.rootfs_ofs >= end {
+                cx.error(
+                    to_u64(header.rootfs_ofs),
+                    format!(
+                        "rootfs offset {:#x} is past the data: rootfs taken right after the kernel",
+                        header.rootfs_ofs
+                    ),
+                );
+            }
             let (rootfs_ofs, rootfs_len) = if combined {
                 (kernel_end, end.saturating_sub(kernel_end))
             } else {
@@ -302,16 +311,17 @@ mod tests {
     #[test]
     fn a_rootfs_right_after_the_kernel_is_found() {
         // OpenWrt's combined images: data right after the kernel, nominal offset further on.
+        let rootfs = b"rootfs bytes".repeat(64);
         let image = tplink(&TplinkImage {
             kernel: b"kernel bytes".to_vec(),
-            rootfs: b"rootfs bytes".to_vec(),
+            rootfs: rootfs.clone(),
             rootfs_ofs: None,
             declared_rootfs_ofs: Some(0x300),
             ..TplinkImage::default()
         });
         let (ex, cx) = extract_ok(&TplinkFormat, &image);
         assert!(cx.errors.is_empty(), "{:?}", cx.errors);
-        assert_eq!(read(&ex, "/rootfs"), b"rootfs bytes");
+        assert_eq!(read(&ex, "/rootfs"), rootfs);
         assert_eq!(ex.variant, Some("v1-combined"));
     }
 
