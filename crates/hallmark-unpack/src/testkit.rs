@@ -279,6 +279,30 @@ pub fn tplink(image: &TplinkImage) -> Vec<u8> {
     out
 }
 
+/// A TP-Link VxWorks `IMG0` container: 0x80-byte header, then up to three parts back to back.
+pub fn img0(parts: &[&[u8]]) -> Vec<u8> {
+    let mut out = vec![0u8; 0x80];
+    out[..4].copy_from_slice(b"IMG0");
+    out[8..12].copy_from_slice(&0x0702_1101u32.to_be_bytes());
+    out[12..16].copy_from_slice(&1u32.to_be_bytes());
+    out[0x40..0x44].copy_from_slice(&0x80u32.to_be_bytes());
+    for (i, part) in parts.iter().enumerate() {
+        let offset = out.len() as u32;
+        let len = part.len() as u32;
+        if i == 0 {
+            out[0x44..0x48].copy_from_slice(&len.to_be_bytes());
+        } else {
+            let at = 0x40 + 8 * i;
+            out[at..at + 4].copy_from_slice(&offset.to_be_bytes());
+            out[at + 4..at + 8].copy_from_slice(&len.to_be_bytes());
+        }
+        out.extend_from_slice(part);
+    }
+    let size = out.len() as u32;
+    out[4..8].copy_from_slice(&size.to_be_bytes());
+    out
+}
+
 /// `count` copies of one compressed member back to back: decoders treat concatenated gzip
 /// members, bzip2 and xz streams and zstd frames as one stream, so this makes a bomb of
 /// `count` times the member's output from one small member.

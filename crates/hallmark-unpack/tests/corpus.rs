@@ -59,7 +59,6 @@ const PENDING: &[(&str, &str)] = &[
     ("real/format-samples-binwalk/cramfs.bin", "cramfs reader"),
     ("real/format-samples-binwalk/romfs.bin", "romfs reader"),
     ("real/format-samples-binwalk/squashfs.bin", "squashfs reader"),
-    ("real/tplink-vxworks-wr/wr.fw", "IMG0 header and its LZMA variant"),
 ];
 
 /// What a real image must yield.
@@ -87,7 +86,7 @@ const REAL: &[(&str, &[Expect])] = &[
     ("real/tplink-mt7628-flash-partitions/uboot.bin", &[]),
     ("real/dlink-dir615c-rootfs/squashfs-root.tar.bz2", &[Format("bzip2"), Format("tar"), File("etc/shadow"), File("bin/busybox"), Files(200)]),
     ("real/emux-damn-vulnerable-arm-router/rootfs-arm.tar.bz2", &[Format("tar"), File("etc/shadow"), File("usr/bin/miniweb"), File("usr/bin/miniweb-nx"), File("etc/dropbear/dropbear_rsa_host_key")]),
-    ("real/tplink-vxworks-wr/wr.fw", &[Format("lzma")]),
+    ("real/tplink-vxworks-wr/wr.fw", &[Format("tplink-img0"), Format("lzma")]),
     ("real/tplink-mr3020-boot-kernel-stubrootfs/test.tpl", &[Format("tplink"), Bytes("Linux version 2.6.31")]),
     ("real/xerox-dlm-truncated/DLM-First_1MB.DLM", &[Format("gzip")]),
     ("real/lichee-pi-nano-buildroot-jffs2/rootfs.jffs2", &[Format("jffs2"), File("/etc/shadow"), File("/etc/init.d/rcS"), File("/bin/busybox")]),

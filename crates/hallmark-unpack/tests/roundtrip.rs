@@ -171,8 +171,20 @@ fn the_registry_is_public_and_sorted() {
     assert_eq!(
         ids,
         [
-            "bzip2", "cpio", "dtb", "fit", "gzip", "lzma", "tar", "tplink", "trx", "uimage", "xz",
-            "zlib", "zstd"
+            "bzip2",
+            "cpio",
+            "dtb",
+            "fit",
+            "gzip",
+            "lzma",
+            "tar",
+            "tplink",
+            "tplink-img0",
+            "trx",
+            "uimage",
+            "xz",
+            "zlib",
+            "zstd"
         ]
     );
 }

@@ -4,7 +4,7 @@
 //! big-endian fields). Each variant is one [`HeaderVariant`] in [`VARIANTS`]: a magic for the
 //! signature scan and a parser giving the LZMA parameters: the standard header with the
 //! default properties, and the same header with lc=1/lp=2/pb=2 (OpenWrt and TP-Link MIPS
-//! kernels). Adding a vendor variant is adding one entry.
+//! kernels) or lc=2/lp=2/pb=2 (TP-Link VxWorks kernels). Adding a vendor variant is adding one entry.
 //!
 //! The magic is short and an LZMA decoder turns almost any bytes into output, so a candidate
 //! counts only when its stream ends properly (end marker, or exactly the declared size) or a
@@ -52,6 +52,11 @@ pub(crate) const VARIANTS: &[HeaderVariant] = &[
         magic: LC1_LP2_MAGIC,
         parse: parse_standard,
     },
+    HeaderVariant {
+        name: "lc2-lp2-pb2",
+        magic: LC2_LP2_MAGIC,
+        parse: parse_standard,
+    },
 ];
 
 /// Default properties (lc=3, lp=0, pb=2) and a dictionary size that is a multiple of 64 KiB:
@@ -62,8 +67,12 @@ const STANDARD_MAGIC: Magic = Magic::at_start(&[0x5d, 0x00, 0x00]);
 /// images (`lzma -lc1 -lp2 -pb2`) and TP-Link kernels built the same way carry.
 const LC1_LP2_MAGIC: Magic = Magic::at_start(&[0x6d, 0x00, 0x00]);
 
+/// The standard header with properties lc=2, lp=2, pb=2 (`0x6e`), as in TP-Link's VxWorks
+/// kernels.
+const LC2_LP2_MAGIC: Magic = Magic::at_start(&[0x6e, 0x00, 0x00]);
+
 /// One magic per variant, in [`VARIANTS`] order.
-const MAGICS: &[Magic] = &[STANDARD_MAGIC, LC1_LP2_MAGIC];
+const MAGICS: &[Magic] = &[STANDARD_MAGIC, LC1_LP2_MAGIC, LC2_LP2_MAGIC];
 
 /// Largest dictionary accepted: 64 MiB, what `lzma -9` uses. Larger ones are rejected rather
 /// than allocated.

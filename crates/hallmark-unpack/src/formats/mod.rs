@@ -12,6 +12,7 @@ mod gzip;
 mod lzma;
 mod tar;
 mod tplink;
+mod tplink_img0;
 mod trx;
 mod uimage;
 pub(crate) mod xz;
@@ -30,6 +31,7 @@ pub(crate) static FORMATS: &[&dyn Format] = &[
     &lzma::LzmaFormat,
     &tar::TarFormat,
     &tplink::TplinkFormat,
+    &tplink_img0::TplinkImg0Format,
     &trx::TrxFormat,
     &uimage::UimageFormat,
     &xz::XzFormat,
@@ -109,6 +111,7 @@ pub(crate) mod tests {
                 rootfs: payload.clone(),
                 ..Default::default()
             }),
+            "tplink-img0" => testkit::img0(&[&testkit::lzma_alone(&payload, true), b"fs"]),
             "trx" => testkit::trx(1, &[&payload[..10], &payload[10..]]),
             "uimage" => testkit::uimage(b"sample", 2, 1, &testkit::gzip(&payload)),
             "xz" => testkit::xz(&payload),
