@@ -303,6 +303,22 @@ pub fn img0(parts: &[&[u8]]) -> Vec<u8> {
     out
 }
 
+/// An LZMA-alone stream scrambled the way Arcadyan's firmware tool does: a 4-byte tag, then
+/// the 32-byte blocks at 4 and 0x68 swapped, the one moved to 0x68 nibble- and pair-swapped.
+pub fn arcadyan(lzma: &[u8]) -> Vec<u8> {
+    let mut data = [b"\x30\x05\x11\x20".as_slice(), lzma].concat();
+    let first = data[4..36].to_vec();
+    let second = data[0x68..0x88].to_vec();
+    let mut moved = Vec::new();
+    for pair in first.chunks_exact(2) {
+        moved.push(pair[1].rotate_left(4));
+        moved.push(pair[0].rotate_left(4));
+    }
+    data[4..36].copy_from_slice(&second);
+    data[0x68..0x88].copy_from_slice(&moved);
+    data
+}
+
 /// `count` copies of one compressed member back to back: decoders treat concatenated gzip
 /// members, bzip2 and xz streams and zstd frames as one stream, so this makes a bomb of
 /// `count` times the member's output from one small member.

@@ -93,7 +93,7 @@ const REAL: &[(&str, &[Expect])] = &[
     ("real/lichee-pi-nano-buildroot-jffs2/zImage", &[]),
     ("real/rpi5-alpine-initramfs-cpio/rootfs.cpio.gz", &[Format("gzip"), Format("cpio"), File("/lib/apk/db/installed"), File("/etc/shadow")]),
     ("real/broadcom-adsl-squashfs-v2/squashfs_v2.bin", &[Format("squashfs"), File("/bin/busybox"), Files(100)]),
-    ("real/arcadyan-obfuscated/arcadyan.bin", &[]),
+    ("real/arcadyan-obfuscated/arcadyan.bin", &[Format("arcadyan"), Bytes("Arcadyan")]),
     ("real/format-samples-fact-extractor/jffs2__jffs2_be.img", &[Format("jffs2"), Files(1)]),
     ("real/format-samples-fact-extractor/jffs2__jffs2_le.img", &[Format("jffs2"), Files(1)]),
     ("real/format-samples-fact-extractor/ubi__ubi.img", &[Format("ubi"), Format("ubifs"), Files(1)]),

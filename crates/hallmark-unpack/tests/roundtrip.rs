@@ -171,6 +171,7 @@ fn the_registry_is_public_and_sorted() {
     assert_eq!(
         ids,
         [
+            "arcadyan",
             "bzip2",
             "cpio",
             "dtb",

@@ -4,6 +4,7 @@
 //! patterns, a cheap `probe`, an `extract` that validates while it extracts and charges the
 //! budget), add it to `FORMATS` in id order, and give it a sample in the registry tests below.
 
+mod arcadyan;
 mod bzip2;
 mod cpio;
 mod dtb;
@@ -23,6 +24,7 @@ use crate::format::{Format, FormatInfo};
 
 /// Every format, sorted by id.
 pub(crate) static FORMATS: &[&dyn Format] = &[
+    &arcadyan::ArcadyanFormat,
     &bzip2::Bzip2Format,
     &cpio::CpioFormat,
     &dtb::DtbFormat,
@@ -93,6 +95,9 @@ pub(crate) mod tests {
     fn sample(id: &str) -> Vec<u8> {
         let payload = b"registry sample payload".repeat(4);
         match id {
+            "arcadyan" => {
+                arcadyan::tests::sample(&[payload.clone(), testkit::noise(400, 1)].concat(), true)
+            }
             "bzip2" => testkit::bzip2(&payload),
             "cpio" => testkit::CpioBuilder::new(testkit::CpioKind::Newc)
                 .file(b"f", &payload)
