@@ -190,6 +190,29 @@ mod tests {
     }
 
     #[test]
+    fn vendor_property_variants_are_found_and_named() {
+        let payload = b"mips kernel text, mips kernel text ".repeat(60);
+        for (lc, variant) in [(1, "lc1-lp2-pb2"), (2, "lc2-lp2-pb2")] {
+            let mut options = lzma_rust2::LzmaOptions::with_preset(1);
+            options.lc = lc;
+            options.lp = 2;
+            options.pb = 2;
+            let mut enc = lzma_rust2::LzmaWriter::new_use_header(
+                Vec::new(),
+                &options,
+                Some(payload.len() as u64),
+            )
+            .unwrap();
+            std::io::Write::write_all(&mut enc, &payload).unwrap();
+            let z = enc.finish().unwrap();
+            assert!(MAGICS.iter().any(|m| z.starts_with(m.bytes)), "{variant}");
+            let (ex, _) = extract_ok(&LzmaFormat, &z);
+            assert_eq!(output_bytes(&ex), payload);
+            assert_eq!(ex.variant, Some(variant));
+        }
+    }
+
+    #[test]
     fn implausible_headers_and_broken_streams_are_rejected() {
         let z = testkit::lzma_alone(&testkit::noise(50_000, 2), false);
         assert!(LzmaFormat.probe(&z));
