@@ -20,5 +20,5 @@ need_apt() {
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
     fi
 }
-# mkimage (uImage, FIT) with dtc for FIT sources; lzop for LZO payloads.
-need_apt u-boot-tools device-tree-compiler lzop
+# mkimage (uImage, FIT) with dtc for FIT sources; lzop and lz4 for those payloads.
+need_apt u-boot-tools device-tree-compiler lzop lz4
