@@ -4,8 +4,9 @@
 //! The header holds the magic `27 05 19 56`, a CRC-32 of itself, a timestamp, the payload size,
 //! load and entry addresses, a CRC-32 of the payload, OS, architecture, image type and
 //! compression codes, and a 32-byte image name. A candidate is accepted when the magic is
-//! there and every code is one U-Boot defines (or close to it) and the name is text; a wrong
-//! header or payload CRC is then recorded as damage, not a rejection. The layer's extent is the
+//! there, every code is one U-Boot defines (or close to it) and the name is text (or, when it
+//! is not, the header CRC is right); a wrong header or payload CRC is then recorded as damage,
+//! not a rejection. The layer's extent is the
 //! header plus the declared payload (never more, so what follows, such as a root filesystem in
 //! the same flash image, stays for the scan of the parent).
 //!
@@ -103,7 +104,8 @@ fn parse(data: &[u8]) -> Option<Header> {
     let plausible = (1..=MAX_OS).contains(&os)
         && (1..=MAX_ARCH).contains(&arch)
         && (1..=MAX_TYPE).contains(&image_type)
-        && name_is_text(header.get(32..64)?);
+        // A name in another encoding is fine when the header CRC vouches for the header.
+        && (name_is_text(header.get(32..64)?) || header_crc(header) == be32(header, 4)?);
     plausible.then_some(Header {
         header_crc: be32(header, 4)?,
         size: be32(header, 12)?,
@@ -360,5 +362,11 @@ mod tests {
             );
         }
         assert!(!UimageFormat.probe(&image[..63]));
+        // A name that is not ASCII text is accepted when the header CRC is right.
+        let gbk = uimage(b"\xb9\xcc\xbc\xfe", 2, 0, b"p");
+        assert!(UimageFormat.probe(&gbk));
+        let mut gbk_bad_crc = gbk.clone();
+        gbk_bad_crc[4] ^= 1;
+        assert!(!UimageFormat.probe(&gbk_bad_crc));
     }
 }
