@@ -27,3 +27,5 @@ need_packages mtd-utils
 # lz4, lzop: compressed streams; genromfs: romfs images; zip, python3 (zipfile), binutils (ar),
 # dpkg (dpkg-deb): archives.
 need_packages lz4 lzop genromfs zip python3 binutils dpkg
+# u-boot-tools (mkimage), device-tree-compiler: uImage and FIT fixtures.
+need_packages u-boot-tools device-tree-compiler

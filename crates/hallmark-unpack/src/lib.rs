@@ -55,6 +55,7 @@ pub mod fuzzing;
 pub mod layer;
 pub mod limits;
 pub mod materialize;
+mod payload;
 mod scan;
 #[cfg(test)]
 mod testkit;

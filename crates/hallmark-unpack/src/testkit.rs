@@ -139,6 +139,233 @@ pub fn lzma_alone(data: &[u8], known_size: bool) -> Vec<u8> {
     enc.finish().unwrap()
 }
 
+/// A legacy U-Boot image (Linux, ARM) of `image_type` (2 kernel, 3 ramdisk, 4 multi, ...) and
+/// compression code `comp` (0 none, 1 gzip, 2 bzip2, 3 lzma, 4 lzo, 5 lz4, 6 zstd) around
+/// `payload`, with correct CRCs.
+pub fn uimage(name: &[u8], image_type: u8, comp: u8, payload: &[u8]) -> Vec<u8> {
+    let mut header = vec![0u8; 64];
+    header[..4].copy_from_slice(&[0x27, 0x05, 0x19, 0x56]);
+    header[8..12].copy_from_slice(&1_704_067_200u32.to_be_bytes());
+    header[12..16].copy_from_slice(&(payload.len() as u32).to_be_bytes());
+    header[16..20].copy_from_slice(&0x8000_8000u32.to_be_bytes());
+    header[20..24].copy_from_slice(&0x8000_8000u32.to_be_bytes());
+    header[24..28].copy_from_slice(&crc32fast::hash(payload).to_be_bytes());
+    header[28..32].copy_from_slice(&[5, 2, image_type, comp]);
+    let name = &name[..name.len().min(32)];
+    header[32..32 + name.len()].copy_from_slice(name);
+    let crc = crc32fast::hash(&header);
+    header[4..8].copy_from_slice(&crc.to_be_bytes());
+    [header, payload.to_vec()].concat()
+}
+
+/// A flattened device tree (version 17), built token by token.
+#[derive(Default)]
+pub struct FdtBuilder {
+    structure: Vec<u8>,
+    strings: Vec<u8>,
+}
+
+impl FdtBuilder {
+    pub fn new() -> FdtBuilder {
+        FdtBuilder::default()
+    }
+
+    fn token(&mut self, token: u32) {
+        self.structure.extend_from_slice(&token.to_be_bytes());
+    }
+
+    fn pad(&mut self) {
+        while self.structure.len() % 4 != 0 {
+            self.structure.push(0);
+        }
+    }
+
+    /// Starts a node (the root has an empty name).
+    pub fn begin(&mut self, name: &[u8]) -> &mut FdtBuilder {
+        self.token(1);
+        self.structure.extend_from_slice(name);
+        self.structure.push(0);
+        self.pad();
+        self
+    }
+
+    /// Ends the current node.
+    pub fn end(&mut self) -> &mut FdtBuilder {
+        self.token(2);
+        self
+    }
+
+    /// A property with a raw value.
+    pub fn prop(&mut self, name: &[u8], value: &[u8]) -> &mut FdtBuilder {
+        let name_at = match self
+            .strings
+            .split(|&b| b == 0)
+            .scan(0usize, |at, s| {
+                let here = *at;
+                *at += s.len() + 1;
+                Some((here, s))
+            })
+            .find(|(_, s)| *s == name)
+        {
+            Some((at, _)) if !name.is_empty() => at,
+            _ => {
+                let at = self.strings.len();
+                self.strings.extend_from_slice(name);
+                self.strings.push(0);
+                at
+            }
+        };
+        self.token(3);
+        self.structure
+            .extend_from_slice(&(value.len() as u32).to_be_bytes());
+        self.structure
+            .extend_from_slice(&(name_at as u32).to_be_bytes());
+        self.structure.extend_from_slice(value);
+        self.pad();
+        self
+    }
+
+    /// A string property (NUL added).
+    pub fn prop_str(&mut self, name: &[u8], value: &[u8]) -> &mut FdtBuilder {
+        self.prop(name, &[value, &[0]].concat())
+    }
+
+    /// The blob: header, an empty memory reservation map, structure block (`FDT_END` added),
+    /// strings block.
+    pub fn finish(&mut self) -> Vec<u8> {
+        self.token(9);
+        let struct_at = 40 + 16;
+        let strings_at = struct_at + self.structure.len();
+        let total = strings_at + self.strings.len();
+        let mut out = Vec::with_capacity(total);
+        for field in [
+            0xd00d_feed,
+            total as u32,
+            struct_at as u32,
+            strings_at as u32,
+            40,
+            17,
+            16,
+            0,
+            self.strings.len() as u32,
+            self.structure.len() as u32,
+        ] {
+            out.extend_from_slice(&u32::to_be_bytes(field));
+        }
+        out.extend_from_slice(&[0; 16]);
+        out.extend_from_slice(&self.structure);
+        out.extend_from_slice(&self.strings);
+        out
+    }
+}
+
+/// A Broadcom TRX image of `version` (1: up to 3 parts, 2: up to 4) holding `parts` back to
+/// back, with a correct CRC.
+pub fn trx(version: u16, parts: &[&[u8]]) -> Vec<u8> {
+    let header_len = if version == 2 { 32 } else { 28 };
+    let mut out = vec![0u8; header_len];
+    out[..4].copy_from_slice(b"HDR0");
+    out[12..16].copy_from_slice(&(u32::from(version) << 16).to_le_bytes());
+    for (i, part) in parts.iter().enumerate() {
+        let at = 16 + 4 * i;
+        let offset = out.len() as u32;
+        out[at..at + 4].copy_from_slice(&offset.to_le_bytes());
+        out.extend_from_slice(part);
+    }
+    let len = out.len() as u32;
+    out[4..8].copy_from_slice(&len.to_le_bytes());
+    let crc = !crc32fast::hash(&out[12..]);
+    out[8..12].copy_from_slice(&crc.to_le_bytes());
+    out
+}
+
+/// What [`tplink`] builds.
+#[derive(Default)]
+pub struct TplinkImage {
+    /// "ver. 2.0" layout instead of version 1.
+    pub v2: bool,
+    pub kernel: Vec<u8>,
+    pub rootfs: Vec<u8>,
+    /// Where the rootfs is placed (0xff padding up to it); `None`: right after the kernel.
+    pub rootfs_ofs: Option<usize>,
+    /// The rootfs offset written in the header, when it differs from where the rootfs is.
+    pub declared_rootfs_ofs: Option<usize>,
+}
+
+/// A TP-Link firmware image: 512-byte header, kernel at 0x200, rootfs.
+pub fn tplink(image: &TplinkImage) -> Vec<u8> {
+    let mut out = vec![0u8; 0x200];
+    let fields = if image.v2 {
+        out[..4].copy_from_slice(&[3, 0, 0, 0]);
+        out[4..13].copy_from_slice(b"ver. 2.0\0");
+        out[0x34..0x38].copy_from_slice(&0x0841_0014u32.to_be_bytes());
+        0x70
+    } else {
+        out[..4].copy_from_slice(&[1, 0, 0, 0]);
+        out[4..24].copy_from_slice(b"TP-LINK Technologies");
+        out[0x1c..0x24].copy_from_slice(b"ver. 1.0");
+        out[0x40..0x44].copy_from_slice(&0x0703_0101u32.to_be_bytes());
+        0x7c
+    };
+    out.extend_from_slice(&image.kernel);
+    let rootfs_ofs = image.rootfs_ofs.unwrap_or(out.len());
+    out.resize(rootfs_ofs.max(out.len()), 0xff);
+    out.extend_from_slice(&image.rootfs);
+    let declared = image.declared_rootfs_ofs.unwrap_or(rootfs_ofs);
+    let values = [
+        out.len(),
+        0x200,
+        image.kernel.len(),
+        declared,
+        image.rootfs.len(),
+    ];
+    for (i, value) in values.into_iter().enumerate() {
+        let at = fields + 4 * i;
+        out[at..at + 4].copy_from_slice(&(value as u32).to_be_bytes());
+    }
+    out
+}
+
+/// A TP-Link VxWorks `IMG0` container: 0x80-byte header, then up to three parts back to back.
+pub fn img0(parts: &[&[u8]]) -> Vec<u8> {
+    let mut out = vec![0u8; 0x80];
+    out[..4].copy_from_slice(b"IMG0");
+    out[8..12].copy_from_slice(&0x0702_1101u32.to_be_bytes());
+    out[12..16].copy_from_slice(&1u32.to_be_bytes());
+    out[0x40..0x44].copy_from_slice(&0x80u32.to_be_bytes());
+    for (i, part) in parts.iter().enumerate() {
+        let offset = out.len() as u32;
+        let len = part.len() as u32;
+        if i == 0 {
+            out[0x44..0x48].copy_from_slice(&len.to_be_bytes());
+        } else {
+            let at = 0x40 + 8 * i;
+            out[at..at + 4].copy_from_slice(&offset.to_be_bytes());
+            out[at + 4..at + 8].copy_from_slice(&len.to_be_bytes());
+        }
+        out.extend_from_slice(part);
+    }
+    let size = out.len() as u32;
+    out[4..8].copy_from_slice(&size.to_be_bytes());
+    out
+}
+
+/// An LZMA-alone stream scrambled the way Arcadyan's firmware tool does: a 4-byte tag, then
+/// the 32-byte blocks at 4 and 0x68 swapped, the one moved to 0x68 nibble- and pair-swapped.
+pub fn arcadyan(lzma: &[u8]) -> Vec<u8> {
+    let mut data = [b"\x30\x05\x11\x20".as_slice(), lzma].concat();
+    let first = data[4..36].to_vec();
+    let second = data[0x68..0x88].to_vec();
+    let mut moved = Vec::new();
+    for pair in first.chunks_exact(2) {
+        moved.push(pair[1].rotate_left(4));
+        moved.push(pair[0].rotate_left(4));
+    }
+    data[4..36].copy_from_slice(&second);
+    data[0x68..0x88].copy_from_slice(&moved);
+    data
+}
+
 /// `count` copies of one compressed member back to back: decoders treat concatenated gzip
 /// members, bzip2 and xz streams and zstd frames as one stream, so this makes a bomb of
 /// `count` times the member's output from one small member.

@@ -171,8 +171,29 @@ fn the_registry_is_public_and_sorted() {
     assert_eq!(
         ids,
         [
-            "ar", "bzip2", "cpio", "gzip", "lz4", "lzma", "lzo", "romfs", "tar", "ubi", "ubifs",
-            "xz", "yaffs2", "zip", "zlib", "zstd"
+            "ar",
+            "arcadyan",
+            "bzip2",
+            "cpio",
+            "dtb",
+            "fit",
+            "gzip",
+            "lz4",
+            "lzma",
+            "lzo",
+            "romfs",
+            "tar",
+            "tplink",
+            "tplink-img0",
+            "trx",
+            "ubi",
+            "ubifs",
+            "uimage",
+            "xz",
+            "yaffs2",
+            "zip",
+            "zlib",
+            "zstd",
         ]
     );
 }

@@ -2,8 +2,9 @@
 //!
 //! Firmware vendors wrote many variants of this header (no size field, odd dictionary sizes,
 //! big-endian fields). Each variant is one [`HeaderVariant`] in [`VARIANTS`]: a magic for the
-//! signature scan and a parser giving the LZMA parameters. Only the standard header is there
-//! today; adding a vendor variant is adding one entry.
+//! signature scan and a parser giving the LZMA parameters: the standard header with the
+//! default properties, and the same header with lc=1/lp=2/pb=2 (OpenWrt and TP-Link MIPS
+//! kernels) or lc=2/lp=2/pb=2 (TP-Link VxWorks kernels). Adding a vendor variant is adding one entry.
 //!
 //! The magic is short and an LZMA decoder turns almost any bytes into output, so a candidate
 //! counts only when its stream ends properly (end marker, or exactly the declared size) or a
@@ -40,18 +41,38 @@ pub(crate) struct HeaderVariant {
 }
 
 /// Header layouts tried, in order.
-pub(crate) const VARIANTS: &[HeaderVariant] = &[HeaderVariant {
-    name: "standard",
-    magic: STANDARD_MAGIC,
-    parse: parse_standard,
-}];
+pub(crate) const VARIANTS: &[HeaderVariant] = &[
+    HeaderVariant {
+        name: "standard",
+        magic: STANDARD_MAGIC,
+        parse: parse_standard,
+    },
+    HeaderVariant {
+        name: "lc1-lp2-pb2",
+        magic: LC1_LP2_MAGIC,
+        parse: parse_standard,
+    },
+    HeaderVariant {
+        name: "lc2-lp2-pb2",
+        magic: LC2_LP2_MAGIC,
+        parse: parse_standard,
+    },
+];
 
 /// Default properties (lc=3, lp=0, pb=2) and a dictionary size that is a multiple of 64 KiB:
 /// what `lzma`, `xz --format=lzma` and most SDKs write.
 const STANDARD_MAGIC: Magic = Magic::at_start(&[0x5d, 0x00, 0x00]);
 
+/// The standard header with properties lc=1, lp=2, pb=2 (`0x6d`), what OpenWrt's ar71xx
+/// images (`lzma -lc1 -lp2 -pb2`) and TP-Link kernels built the same way carry.
+const LC1_LP2_MAGIC: Magic = Magic::at_start(&[0x6d, 0x00, 0x00]);
+
+/// The standard header with properties lc=2, lp=2, pb=2 (`0x6e`), as in TP-Link's VxWorks
+/// kernels.
+const LC2_LP2_MAGIC: Magic = Magic::at_start(&[0x6e, 0x00, 0x00]);
+
 /// One magic per variant, in [`VARIANTS`] order.
-const MAGICS: &[Magic] = &[STANDARD_MAGIC];
+const MAGICS: &[Magic] = &[STANDARD_MAGIC, LC1_LP2_MAGIC, LC2_LP2_MAGIC];
 
 /// Largest dictionary accepted: 64 MiB, what `lzma -9` uses. Larger ones are rejected rather
 /// than allocated.
@@ -165,6 +186,29 @@ mod tests {
             assert_eq!(output_bytes(&ex), payload, "known size {known}");
             assert_eq!(ex.consumed, z.len() as u64, "known size {known}");
             assert!(cx.errors.is_empty());
+        }
+    }
+
+    #[test]
+    fn vendor_property_variants_are_found_and_named() {
+        let payload = b"mips kernel text, mips kernel text ".repeat(60);
+        for (lc, variant) in [(1, "lc1-lp2-pb2"), (2, "lc2-lp2-pb2")] {
+            let mut options = lzma_rust2::LzmaOptions::with_preset(1);
+            options.lc = lc;
+            options.lp = 2;
+            options.pb = 2;
+            let mut enc = lzma_rust2::LzmaWriter::new_use_header(
+                Vec::new(),
+                &options,
+                Some(payload.len() as u64),
+            )
+            .unwrap();
+            std::io::Write::write_all(&mut enc, &payload).unwrap();
+            let z = enc.finish().unwrap();
+            assert!(MAGICS.iter().any(|m| z.starts_with(m.bytes)), "{variant}");
+            let (ex, _) = extract_ok(&LzmaFormat, &z);
+            assert_eq!(output_bytes(&ex), payload);
+            assert_eq!(ex.variant, Some(variant));
         }
     }
 

@@ -5,16 +5,23 @@
 //! budget), add it to `FORMATS` in id order, and give it a sample in the registry tests below.
 
 mod ar;
+mod arcadyan;
 mod bzip2;
 mod cpio;
+mod dtb;
+mod fit;
 mod gzip;
 mod lz4;
 mod lzma;
 mod lzo;
 mod romfs;
 mod tar;
+mod tplink;
+mod tplink_img0;
+mod trx;
 mod ubi;
 pub(crate) mod ubifs;
+mod uimage;
 pub(crate) mod xz;
 mod yaffs2;
 mod zip;
@@ -26,16 +33,23 @@ use crate::format::{Format, FormatInfo};
 /// Every format, sorted by id.
 pub(crate) static FORMATS: &[&dyn Format] = &[
     &ar::ArFormat,
+    &arcadyan::ArcadyanFormat,
     &bzip2::Bzip2Format,
     &cpio::CpioFormat,
+    &dtb::DtbFormat,
+    &fit::FitFormat,
     &gzip::GzipFormat,
     &lz4::Lz4Format,
     &lzma::LzmaFormat,
     &lzo::LzoFormat,
     &romfs::RomfsFormat,
     &tar::TarFormat,
+    &tplink::TplinkFormat,
+    &tplink_img0::TplinkImg0Format,
+    &trx::TrxFormat,
     &ubi::UbiFormat,
     &ubifs::UbifsFormat,
+    &uimage::UimageFormat,
     &xz::XzFormat,
     &yaffs2::Yaffs2Format,
     &zip::ZipFormat,
@@ -100,10 +114,19 @@ pub(crate) mod tests {
             "ar" => testkit::ArBuilder::new(testkit::ArStyle::Gnu)
                 .file(b"f", &payload)
                 .finish(),
+            "arcadyan" => {
+                arcadyan::tests::sample(&[payload.clone(), testkit::noise(400, 1)].concat(), true)
+            }
             "bzip2" => testkit::bzip2(&payload),
             "cpio" => testkit::CpioBuilder::new(testkit::CpioKind::Newc)
                 .file(b"f", &payload)
                 .finish(),
+            "dtb" => testkit::FdtBuilder::new()
+                .begin(b"")
+                .prop_str(b"model", b"sample")
+                .end()
+                .finish(),
+            "fit" => fit::tests::sample_fit(&payload),
             "gzip" => testkit::gzip(&payload),
             "lz4" => testkit::lz4_frame(&payload, true),
             "lzma" => testkit::lzma_alone(&payload, false),
@@ -126,6 +149,14 @@ pub(crate) mod tests {
             "ubifs" => crate::testkit_ubi::UbifsBuilder::new()
                 .file(b"f", &payload)
                 .finish(),
+            "tplink" => testkit::tplink(&testkit::TplinkImage {
+                kernel: testkit::lzma_alone(&payload, true),
+                rootfs: payload.clone(),
+                ..Default::default()
+            }),
+            "tplink-img0" => testkit::img0(&[&testkit::lzma_alone(&payload, true), b"fs"]),
+            "trx" => testkit::trx(1, &[&payload[..10], &payload[10..]]),
+            "uimage" => testkit::uimage(b"sample", 2, 1, &testkit::gzip(&payload)),
             "xz" => testkit::xz(&payload),
             "yaffs2" => {
                 let mut b = testkit::Yaffs2Builder::new(2048, 64, 0, false);
