@@ -458,3 +458,297 @@ pub fn noise(len: usize, seed: u64) -> Vec<u8> {
         })
         .collect()
 }
+
+/// JFFS2's CRC-32 (seed 0, no final inversion).
+pub fn jffs2_crc(bytes: &[u8]) -> u32 {
+    let mut hasher = crc32fast::Hasher::new_with_initial(u32::MAX);
+    hasher.update(bytes);
+    !hasher.finalize()
+}
+
+/// JFFS2 compression ids.
+pub mod jffs2_compr {
+    /// Stored.
+    pub const NONE: u8 = 0;
+    /// A hole.
+    pub const ZERO: u8 = 1;
+    /// rtime.
+    pub const RTIME: u8 = 2;
+    /// dynrubin (not decoded by the reader).
+    pub const DYNRUBIN: u8 = 5;
+    /// zlib.
+    pub const ZLIB: u8 = 6;
+    /// LZO1X.
+    pub const LZO: u8 = 7;
+    /// LZMA (lc=0 lp=0 pb=0, 8 KiB dictionary, no header).
+    pub const LZMA: u8 = 8;
+}
+
+/// One JFFS2 inode node, every field settable.
+#[derive(Debug, Clone)]
+pub struct Jffs2Inode {
+    pub ino: u32,
+    pub version: u32,
+    pub mode: u32,
+    pub uid: u16,
+    pub gid: u16,
+    pub isize: u32,
+    pub mtime: u32,
+    pub offset: u32,
+    pub dsize: u32,
+    pub compr: u8,
+    /// The (compressed) data as stored.
+    pub data: Vec<u8>,
+}
+
+impl Jffs2Inode {
+    /// A node of inode `ino` at `version` with mode `mode`, no data.
+    pub fn new(ino: u32, version: u32, mode: u32) -> Jffs2Inode {
+        Jffs2Inode {
+            ino,
+            version,
+            mode,
+            uid: 0,
+            gid: 0,
+            isize: 0,
+            mtime: 1_700_000_000,
+            offset: 0,
+            dsize: 0,
+            compr: jffs2_compr::NONE,
+            data: Vec::new(),
+        }
+    }
+
+    /// Uncompressed data `data` at `offset`, the file then being `isize` bytes.
+    pub fn stored(mut self, offset: u32, data: &[u8], isize: u32) -> Jffs2Inode {
+        self.offset = offset;
+        self.dsize = data.len() as u32;
+        self.isize = isize;
+        self.compr = jffs2_compr::NONE;
+        self.data = data.to_vec();
+        self
+    }
+
+    /// Data stored compressed with `compr` (`plain` is what it decompresses to).
+    pub fn compressed(mut self, offset: u32, plain: &[u8], compr: u8, isize: u32) -> Jffs2Inode {
+        self.offset = offset;
+        self.dsize = plain.len() as u32;
+        self.isize = isize;
+        self.compr = compr;
+        self.data = match compr {
+            jffs2_compr::NONE => plain.to_vec(),
+            jffs2_compr::ZERO => Vec::new(),
+            jffs2_compr::RTIME => rtime_compress(plain),
+            jffs2_compr::ZLIB => zlib(plain),
+            jffs2_compr::LZO => lzo(plain),
+            jffs2_compr::LZMA => {
+                let mut options = lzma_rust2::LzmaOptions::with_preset(6);
+                options.lc = 0;
+                options.lp = 0;
+                options.pb = 0;
+                options.dict_size = 0x2000;
+                let mut enc = lzma_rust2::LzmaWriter::new(
+                    Vec::new(),
+                    &options,
+                    false,
+                    false,
+                    Some(plain.len() as u64),
+                )
+                .unwrap();
+                enc.write_all(plain).unwrap();
+                enc.finish().unwrap()
+            }
+            other => panic!("no test compressor for jffs2 compression {other}"),
+        };
+        self
+    }
+}
+
+/// The kernel's rtime compression (for fixtures).
+pub fn rtime_compress(input: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut positions = [0usize; 256];
+    let mut pos = 0;
+    while pos < input.len() {
+        let value = input[pos];
+        out.push(value);
+        pos += 1;
+        let back = positions[value as usize];
+        positions[value as usize] = pos;
+        let mut run = 0usize;
+        while run < 255 && pos + run < input.len() && input[back + run] == input[pos + run] {
+            run += 1;
+        }
+        out.push(run as u8);
+        pos += run;
+    }
+    out
+}
+
+/// A JFFS2 image writer that emits nodes exactly as asked (4-byte aligned, 0xff padded).
+pub struct Jffs2Builder {
+    big: bool,
+    out: Vec<u8>,
+    version: u32,
+}
+
+impl Jffs2Builder {
+    /// An empty image, big-endian when `big`.
+    pub fn new(big: bool) -> Jffs2Builder {
+        Jffs2Builder {
+            big,
+            out: Vec::new(),
+            version: 0,
+        }
+    }
+
+    fn u16(&self, v: u16) -> [u8; 2] {
+        if self.big {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        }
+    }
+
+    fn u32(&self, v: u32) -> [u8; 4] {
+        if self.big {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        }
+    }
+
+    fn align(&mut self) {
+        while self.out.len() % 4 != 0 {
+            self.out.push(0xff);
+        }
+    }
+
+    /// A node header of `nodetype` for a node of `totlen` bytes.
+    fn header(&self, nodetype: u16, totlen: u32) -> Vec<u8> {
+        let mut h = Vec::new();
+        h.extend_from_slice(&self.u16(0x1985));
+        h.extend_from_slice(&self.u16(nodetype));
+        h.extend_from_slice(&self.u32(totlen));
+        let crc = jffs2_crc(&h);
+        h.extend_from_slice(&self.u32(crc));
+        h
+    }
+
+    /// A node with a valid header and the given body (everything after the header).
+    pub fn node(&mut self, nodetype: u16, body: &[u8]) -> &mut Jffs2Builder {
+        self.align();
+        let header = self.header(nodetype, 12 + body.len() as u32);
+        self.out.extend_from_slice(&header);
+        self.out.extend_from_slice(body);
+        self
+    }
+
+    /// A cleanmarker.
+    pub fn cleanmarker(&mut self) -> &mut Jffs2Builder {
+        self.node(0x2003, &[])
+    }
+
+    /// A directory entry with an explicit version.
+    pub fn dirent_v(
+        &mut self,
+        pino: u32,
+        ino: u32,
+        version: u32,
+        name: &[u8],
+        dtype: u8,
+    ) -> &mut Jffs2Builder {
+        self.align();
+        let mut n = self.header(0xe001, 40 + name.len() as u32);
+        n.extend_from_slice(&self.u32(pino));
+        n.extend_from_slice(&self.u32(version));
+        n.extend_from_slice(&self.u32(ino));
+        n.extend_from_slice(&self.u32(1_700_000_000));
+        n.push(name.len() as u8);
+        n.push(dtype);
+        n.extend_from_slice(&[0, 0]);
+        let node_crc = jffs2_crc(&n);
+        n.extend_from_slice(&self.u32(node_crc));
+        n.extend_from_slice(&self.u32(jffs2_crc(name)));
+        n.extend_from_slice(name);
+        self.out.extend_from_slice(&n);
+        self
+    }
+
+    /// A directory entry with the next version.
+    pub fn dirent(&mut self, pino: u32, ino: u32, name: &[u8], dtype: u8) -> &mut Jffs2Builder {
+        self.version += 1;
+        let version = self.version;
+        self.dirent_v(pino, ino, version, name, dtype)
+    }
+
+    /// An inode node.
+    pub fn inode(&mut self, inode: &Jffs2Inode) -> &mut Jffs2Builder {
+        self.align();
+        let mut n = self.header(0xe002, 68 + inode.data.len() as u32);
+        n.extend_from_slice(&self.u32(inode.ino));
+        n.extend_from_slice(&self.u32(inode.version));
+        n.extend_from_slice(&self.u32(inode.mode));
+        n.extend_from_slice(&self.u16(inode.uid));
+        n.extend_from_slice(&self.u16(inode.gid));
+        n.extend_from_slice(&self.u32(inode.isize));
+        n.extend_from_slice(&self.u32(inode.mtime)); // atime
+        n.extend_from_slice(&self.u32(inode.mtime));
+        n.extend_from_slice(&self.u32(inode.mtime)); // ctime
+        n.extend_from_slice(&self.u32(inode.offset));
+        n.extend_from_slice(&self.u32(inode.data.len() as u32));
+        n.extend_from_slice(&self.u32(inode.dsize));
+        n.push(inode.compr);
+        n.push(0);
+        n.extend_from_slice(&self.u16(0));
+        n.extend_from_slice(&self.u32(jffs2_crc(&inode.data)));
+        let node_crc = jffs2_crc(&n[..60]);
+        n.extend_from_slice(&self.u32(node_crc));
+        n.extend_from_slice(&inode.data);
+        self.out.extend_from_slice(&n);
+        self
+    }
+
+    /// A directory `name` (inode `ino`) in directory `pino`.
+    pub fn dir(&mut self, pino: u32, ino: u32, name: &[u8]) -> &mut Jffs2Builder {
+        self.dirent(pino, ino, name, 4);
+        self.inode(&Jffs2Inode::new(ino, 1, 0o040755))
+    }
+
+    /// A regular file stored uncompressed in one node.
+    pub fn file(&mut self, pino: u32, ino: u32, name: &[u8], data: &[u8]) -> &mut Jffs2Builder {
+        self.dirent(pino, ino, name, 8);
+        self.inode(&Jffs2Inode::new(ino, 1, 0o100644).stored(0, data, data.len() as u32))
+    }
+
+    /// A symlink.
+    pub fn symlink(&mut self, pino: u32, ino: u32, name: &[u8], target: &[u8]) -> &mut Self {
+        self.dirent(pino, ino, name, 10);
+        self.inode(&Jffs2Inode::new(ino, 1, 0o120777).stored(0, target, target.len() as u32))
+    }
+
+    /// Raw bytes (at the current, unaligned, position).
+    pub fn raw(&mut self, bytes: &[u8]) -> &mut Jffs2Builder {
+        self.out.extend_from_slice(bytes);
+        self
+    }
+
+    /// Pads with 0xff to `len` bytes.
+    pub fn pad_to(&mut self, len: usize) -> &mut Jffs2Builder {
+        if self.out.len() < len {
+            self.out.resize(len, 0xff);
+        }
+        self
+    }
+
+    /// Current length.
+    pub fn len(&self) -> usize {
+        self.out.len()
+    }
+
+    /// The image, padded to a multiple of 4 bytes.
+    pub fn finish(&mut self) -> Vec<u8> {
+        self.align();
+        std::mem::take(&mut self.out)
+    }
+}

@@ -25,8 +25,6 @@ use sha2::{Digest, Sha256};
 /// Images (relative to `corpus/`) whose expectations do not hold yet, with why.
 #[rustfmt::skip]
 const PENDING: &[(&str, &str)] = &[
-    ("synthetic/config-jffs2/config-le.jffs2", "jffs2 reader"),
-    ("synthetic/config-jffs2/config-be.jffs2", "jffs2 reader"),
     ("synthetic/nas-arm64-ext4/rootfs.ext4", "ext4 reader"),
     ("synthetic/router-armhf-ubi/rootfs.ubi", "UBI/UBIFS reader"),
     ("synthetic/router-armhf/rootfs.squashfs", "squashfs reader"),
@@ -37,9 +35,6 @@ const PENDING: &[(&str, &str)] = &[
     ("real/tplink-mt7628-flash-partitions/rootfs.squashfs", "squashfs reader"),
     ("real/tplink-mr3020-boot-kernel-stubrootfs/test.tpl", "TP-Link header"),
     ("real/broadcom-adsl-squashfs-v2/squashfs_v2.bin", "squashfs 2.0 BE"),
-    ("real/lichee-pi-nano-buildroot-jffs2/rootfs.jffs2", "jffs2 reader"),
-    ("real/format-samples-fact-extractor/jffs2__jffs2_be.img", "jffs2 reader"),
-    ("real/format-samples-fact-extractor/jffs2__jffs2_le.img", "jffs2 reader"),
     ("real/format-samples-fact-extractor/ubi__ubi.img", "UBI reader"),
     ("real/format-samples-fact-extractor/ubi__test.ubifs", "UBIFS reader"),
     ("real/format-samples-fact-extractor/yaffs__yaffs2_be.img", "yaffs2 reader"),

@@ -7,6 +7,7 @@
 mod bzip2;
 mod cpio;
 mod gzip;
+mod jffs2;
 mod lzma;
 mod tar;
 pub(crate) mod xz;
@@ -20,6 +21,7 @@ pub(crate) static FORMATS: &[&dyn Format] = &[
     &bzip2::Bzip2Format,
     &cpio::CpioFormat,
     &gzip::GzipFormat,
+    &jffs2::Jffs2Format,
     &lzma::LzmaFormat,
     &tar::TarFormat,
     &xz::XzFormat,
@@ -86,6 +88,10 @@ pub(crate) mod tests {
                 .file(b"f", &payload)
                 .finish(),
             "gzip" => testkit::gzip(&payload),
+            "jffs2" => testkit::Jffs2Builder::new(false)
+                .dir(1, 2, b"etc")
+                .file(2, 3, b"f", &payload)
+                .finish(),
             "lzma" => testkit::lzma_alone(&payload, false),
             "tar" => testkit::TarBuilder::new().file(b"f", &payload).finish(),
             "xz" => testkit::xz(&payload),
