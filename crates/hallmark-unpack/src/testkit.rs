@@ -752,3 +752,240 @@ impl Jffs2Builder {
         std::mem::take(&mut self.out)
     }
 }
+
+/// An entry of a cramfs image made by [`cramfs_image`].
+#[derive(Debug, Clone)]
+pub enum CramfsEntry {
+    /// A regular file stored in zlib blocks of 4 KiB.
+    File {
+        name: Vec<u8>,
+        mode: u32,
+        data: Vec<u8>,
+    },
+    /// A symlink (its target stored like file data).
+    Symlink { name: Vec<u8>, target: Vec<u8> },
+    /// A directory.
+    Dir {
+        name: Vec<u8>,
+        mode: u32,
+        entries: Vec<CramfsEntry>,
+    },
+    /// An inode written exactly as given (offset in bytes, a multiple of 4), for devices
+    /// (`size` is the device number) and hostile pointers.
+    Raw {
+        name: Vec<u8>,
+        mode: u32,
+        size: u32,
+        offset: u32,
+    },
+}
+
+impl CramfsEntry {
+    /// A 0644 file.
+    pub fn file(name: &[u8], data: &[u8]) -> CramfsEntry {
+        CramfsEntry::File {
+            name: name.to_vec(),
+            mode: 0o100644,
+            data: data.to_vec(),
+        }
+    }
+
+    /// A 0755 directory.
+    pub fn dir(name: &[u8], entries: Vec<CramfsEntry>) -> CramfsEntry {
+        CramfsEntry::Dir {
+            name: name.to_vec(),
+            mode: 0o040755,
+            entries,
+        }
+    }
+
+    /// A symlink.
+    pub fn symlink(name: &[u8], target: &[u8]) -> CramfsEntry {
+        CramfsEntry::Symlink {
+            name: name.to_vec(),
+            target: target.to_vec(),
+        }
+    }
+
+    fn name(&self) -> &[u8] {
+        match self {
+            CramfsEntry::File { name, .. }
+            | CramfsEntry::Symlink { name, .. }
+            | CramfsEntry::Dir { name, .. }
+            | CramfsEntry::Raw { name, .. } => name,
+        }
+    }
+}
+
+/// Bytes a directory's entries take.
+pub fn cramfs_dir_size(entries: &[CramfsEntry]) -> usize {
+    entries
+        .iter()
+        .map(|e| 12 + e.name().len().next_multiple_of(4))
+        .sum()
+}
+
+/// A cramfs inode, bit fields packed for the byte order.
+pub fn cramfs_inode(
+    big: bool,
+    mode: u32,
+    uid: u32,
+    size: u32,
+    gid: u32,
+    name_len: usize,
+    offset: usize,
+) -> Vec<u8> {
+    let words = name_len.div_ceil(4) as u32;
+    let off = (offset / 4) as u32;
+    let (w0, w1, w2) = if big {
+        (mode << 16 | uid, size << 8 | gid, words << 26 | off)
+    } else {
+        (mode | uid << 16, size | gid << 24, words | off << 6)
+    };
+    let mut out = Vec::new();
+    for w in [w0, w1, w2] {
+        out.extend_from_slice(&if big {
+            w.to_be_bytes()
+        } else {
+            w.to_le_bytes()
+        });
+    }
+    out
+}
+
+/// A version 2 cramfs image (as `mkfs.cramfs` lays it out: superblock, directories
+/// breadth first, then file data; padded to 4 KiB; CRC set) holding `root`.
+pub fn cramfs_image(root: &[CramfsEntry], big: bool) -> Vec<u8> {
+    // Directories breadth first, the root first.
+    let mut dirs: Vec<&[CramfsEntry]> = vec![root];
+    let mut i = 0;
+    while i < dirs.len() {
+        for e in dirs[i] {
+            if let CramfsEntry::Dir { entries, .. } = e {
+                dirs.push(entries);
+            }
+        }
+        i += 1;
+    }
+    let mut dir_offsets = Vec::new();
+    let mut cursor = 76;
+    for d in &dirs {
+        dir_offsets.push(cursor);
+        cursor += cramfs_dir_size(d);
+    }
+    // File data, in the same order.
+    let mut data_area = Vec::new();
+    let data_start = cursor;
+    let mut data_offsets: Vec<Vec<usize>> = Vec::new();
+    for d in &dirs {
+        let mut offsets = Vec::new();
+        for e in d.iter() {
+            let content = match e {
+                CramfsEntry::File { data, .. } => data.as_slice(),
+                CramfsEntry::Symlink { target, .. } => target.as_slice(),
+                _ => {
+                    offsets.push(0);
+                    continue;
+                }
+            };
+            if content.is_empty() {
+                offsets.push(0);
+                continue;
+            }
+            let at = data_start + data_area.len();
+            offsets.push(at);
+            let blocks: Vec<Vec<u8>> = content.chunks(4096).map(zlib).collect();
+            let mut end = at + 4 * blocks.len();
+            let mut pointers = Vec::new();
+            for b in &blocks {
+                end += b.len();
+                pointers.push(end as u32);
+            }
+            for p in pointers {
+                data_area.extend_from_slice(&if big {
+                    p.to_be_bytes()
+                } else {
+                    p.to_le_bytes()
+                });
+            }
+            for b in blocks {
+                data_area.extend_from_slice(&b);
+            }
+            while data_area.len() % 4 != 0 {
+                data_area.push(0);
+            }
+        }
+        data_offsets.push(offsets);
+    }
+    // Directory entries.
+    let mut image = vec![0u8; 76];
+    let mut next_dir = 1;
+    for (d, offsets) in dirs.iter().zip(&data_offsets) {
+        for (e, &data_at) in d.iter().zip(offsets) {
+            let name = e.name();
+            let inode = match e {
+                CramfsEntry::File { mode, data, .. } => {
+                    cramfs_inode(big, *mode, 0, data.len() as u32, 0, name.len(), data_at)
+                }
+                CramfsEntry::Symlink { target, .. } => cramfs_inode(
+                    big,
+                    0o120777,
+                    0,
+                    target.len() as u32,
+                    0,
+                    name.len(),
+                    data_at,
+                ),
+                CramfsEntry::Dir { mode, entries, .. } => {
+                    let size = cramfs_dir_size(entries);
+                    let at = if size == 0 { 0 } else { dir_offsets[next_dir] };
+                    next_dir += 1;
+                    cramfs_inode(big, *mode, 0, size as u32, 0, name.len(), at)
+                }
+                CramfsEntry::Raw {
+                    mode, size, offset, ..
+                } => cramfs_inode(big, *mode, 0, *size, 0, name.len(), *offset as usize),
+            };
+            image.extend_from_slice(&inode);
+            image.extend_from_slice(name);
+            while image.len() % 4 != 0 {
+                image.push(0);
+            }
+        }
+    }
+    image.extend_from_slice(&data_area);
+    let len = image.len().next_multiple_of(4096);
+    image.resize(len, 0);
+    // Superblock.
+    let word = |v: u32| {
+        if big {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        }
+    };
+    image[0..4].copy_from_slice(&word(0x28cd_3d45));
+    image[4..8].copy_from_slice(&word(len as u32));
+    image[8..12].copy_from_slice(&word(0x3)); // fsid v2, sorted dirs
+    image[16..32].copy_from_slice(b"Compressed ROMFS");
+    image[40..44].copy_from_slice(&word((len / 4096) as u32));
+    image[44..48].copy_from_slice(&word(dirs.iter().map(|d| d.len() as u32).sum::<u32>() + 1));
+    image[48..58].copy_from_slice(b"Compressed");
+    let root_size = cramfs_dir_size(root);
+    let root_at = if root_size == 0 { 0 } else { 76 };
+    let root_inode = cramfs_inode(big, 0o040755, 0, root_size as u32, 0, 0, root_at);
+    image[64..76].copy_from_slice(&root_inode);
+    cramfs_set_crc(&mut image, big);
+    image
+}
+
+/// Recomputes a cramfs image's CRC (superblock at 0) after a test changed it.
+pub fn cramfs_set_crc(image: &mut [u8], big: bool) {
+    image[32..36].copy_from_slice(&[0; 4]);
+    let crc = crc32fast::hash(image);
+    image[32..36].copy_from_slice(&if big {
+        crc.to_be_bytes()
+    } else {
+        crc.to_le_bytes()
+    });
+}

@@ -171,7 +171,7 @@ fn the_registry_is_public_and_sorted() {
     assert_eq!(
         ids,
         [
-            "bzip2", "cpio", "gzip", "jffs2", "lzma", "tar", "xz", "zlib", "zstd"
+            "bzip2", "cpio", "cramfs", "gzip", "jffs2", "lzma", "tar", "xz", "zlib", "zstd"
         ]
     );
 }

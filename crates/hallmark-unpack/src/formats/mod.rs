@@ -6,6 +6,7 @@
 
 mod bzip2;
 mod cpio;
+mod cramfs;
 mod gzip;
 mod jffs2;
 mod lzma;
@@ -20,6 +21,7 @@ use crate::format::{Format, FormatInfo};
 pub(crate) static FORMATS: &[&dyn Format] = &[
     &bzip2::Bzip2Format,
     &cpio::CpioFormat,
+    &cramfs::CramfsFormat,
     &gzip::GzipFormat,
     &jffs2::Jffs2Format,
     &lzma::LzmaFormat,
@@ -87,6 +89,13 @@ pub(crate) mod tests {
             "cpio" => testkit::CpioBuilder::new(testkit::CpioKind::Newc)
                 .file(b"f", &payload)
                 .finish(),
+            "cramfs" => testkit::cramfs_image(
+                &[testkit::CramfsEntry::dir(
+                    b"etc",
+                    vec![testkit::CramfsEntry::file(b"f", &payload)],
+                )],
+                false,
+            ),
             "gzip" => testkit::gzip(&payload),
             "jffs2" => testkit::Jffs2Builder::new(false)
                 .dir(1, 2, b"etc")
