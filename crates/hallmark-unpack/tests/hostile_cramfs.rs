@@ -221,3 +221,34 @@ fn a_superblock_followed_by_noise() {
     assert!(start.elapsed() < Duration::from_secs(10));
     assert_eq!(unpacked.root.size, 200_076);
 }
+
+#[test]
+fn error_floods_are_capped() {
+    // 2000 entries named ".." in one directory, and 100 more directories each pointing a
+    // little further into the same entries: 100,000 bad names in all.
+    let bad: Vec<CramfsEntry> = (0..2000).map(|_| CramfsEntry::file(b"..", b"")).collect();
+    let bad_size = cramfs_dir_size(&bad) as u32;
+    let root = |base: u32| {
+        let mut entries = vec![CramfsEntry::dir(b"bad", bad.clone())];
+        for k in 0..100u32 {
+            entries.push(raw(
+                format!("d{k:03}").as_bytes(),
+                0o040755,
+                bad_size - 16 * k,
+                base + 16 * k,
+            ));
+        }
+        entries
+    };
+    let base = 76 + cramfs_dir_size(&root(0)) as u32;
+    let start = Instant::now();
+    let unpacked = unpack_sandboxed(cramfs_image(&root(base), false), Limits::default());
+    assert!(start.elapsed() < Duration::from_secs(10));
+    let errors = errors(&unpacked);
+    assert!(errors.len() <= 70, "{}", errors.len());
+    assert!(
+        errors.last().unwrap().contains("more problems"),
+        "{errors:?}"
+    );
+    assert_eq!(cramfs_tree(&unpacked).files().count(), 0);
+}

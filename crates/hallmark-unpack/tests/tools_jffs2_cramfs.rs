@@ -259,6 +259,7 @@ fn mkfs_jffs2_images_in_every_variant_unpack_to_their_source() {
         &["-l", "-p", "-e", "8KiB"],
         &["-b", "-p", "-n"],
         &["-l", "-s", "16KiB", "-e", "128KiB"],
+        &["-b", "--with-xattr"],
     ];
     for (i, args) in variants.iter().enumerate() {
         let image = fx.out.join(format!("{i}.jffs2"));
@@ -313,6 +314,41 @@ fn mkfs_jffs2_images_in_every_variant_unpack_to_their_source() {
             layer.size
         );
         assert_same(&label, &got(layer.tree.as_ref().unwrap()), &want);
+    }
+
+    // Erase block summaries (sumtool, from mtd-utils too), in both byte orders.
+    let Some(sumtool) = tool("sumtool") else {
+        return;
+    };
+    for endian in ["-l", "-b"] {
+        let plain = fx.out.join(format!("plain{endian}.jffs2"));
+        let summed = fx.out.join(format!("summed{endian}.jffs2"));
+        run(Command::new(&mkfs)
+            .args([endian, "-p", "-e", "16KiB", "-D"])
+            .arg(&devtable)
+            .arg("-r")
+            .arg(&fx.src)
+            .arg("-o")
+            .arg(&plain));
+        run(Command::new(&sumtool)
+            .args([endian, "-p", "-n", "-e", "16KiB", "-i"])
+            .arg(&plain)
+            .arg("-o")
+            .arg(&summed));
+        let data = std::fs::read(&summed).unwrap();
+        let summary_type: &[u8] = if endian == "-l" {
+            &[0x85, 0x19, 0x06, 0x20]
+        } else {
+            &[0x19, 0x85, 0x20, 0x06]
+        };
+        assert!(
+            data.windows(4).any(|w| w == summary_type),
+            "no summary node"
+        );
+        let unpacked = Unpacker::new(Limits::default()).unpack_bytes("img", data.clone());
+        let layer = only_layer(&unpacked, "jffs2");
+        assert_eq!((layer.offset, layer.size), (0, data.len() as u64));
+        assert_same("sumtool", &got(layer.tree.as_ref().unwrap()), &want);
     }
 }
 

@@ -37,6 +37,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::blob::Blob;
 use crate::codec::{self, Codec};
 use crate::format::{Context, Extracted, Format, FormatKind, Magic, Output, Rejected};
+use crate::formats::damage::Damage;
 use crate::tree::{Entry, EntryKind, FileTree, escape_path};
 
 /// cramfs, both byte orders.
@@ -276,6 +277,7 @@ struct Reader<'a> {
     /// End of the furthest structure read.
     max_end: usize,
     tree: FileTree,
+    damage: Damage,
 }
 
 impl Reader<'_> {
@@ -446,8 +448,9 @@ impl Reader<'_> {
         let mut len = cx.cap_file(path, size);
         if len == 0 || node.offset == 0 {
             if size > 0 {
-                cx.error(
-                    to_u64(node.offset),
+                self.damage.record(
+                    cx,
+                    node.offset,
                     format!("{} has {size} bytes but no data", escape_path(path)),
                 );
             }
@@ -479,8 +482,9 @@ impl Reader<'_> {
                     }
                     if block.len() != want && !reported {
                         reported = true;
-                        cx.error(
-                            to_u64(node.offset),
+                        self.damage.record(
+                            cx,
+                            node.offset,
                             format!(
                                 "{}: block {index} decodes to {} bytes, not {want}",
                                 escape_path(path),
@@ -492,8 +496,9 @@ impl Reader<'_> {
                 Err(why) => {
                     if !reported {
                         reported = true;
-                        cx.error(
-                            to_u64(node.offset),
+                        self.damage.record(
+                            cx,
+                            node.offset,
                             format!("{}: {why}; read as zeros", escape_path(path)),
                         );
                     }
@@ -517,14 +522,13 @@ impl Reader<'_> {
             usize::try_from(root.size).unwrap_or(0),
             Vec::new(),
         )];
+        let mut steps = 0u32;
         while let Some((offset, size, prefix)) = stack.pop() {
-            if cx.time_up("reading cramfs directories") {
-                return;
-            }
             let end = offset.saturating_add(size);
             if end > self.image.len() {
-                cx.error(
-                    to_u64(offset),
+                self.damage.record(
+                    cx,
+                    offset,
                     format!(
                         "directory /{} runs past the end of the image",
                         escape_path(&prefix)
@@ -535,11 +539,16 @@ impl Reader<'_> {
             self.touch(end);
             let mut pos = offset;
             while pos < end {
+                steps = steps.wrapping_add(1);
+                if steps % 1024 == 1 && cx.time_up("reading cramfs directories") {
+                    return;
+                }
                 let Some(node) = inode(self.image, pos, self.sup.endian)
                     .filter(|n| pos.saturating_add(INODE_LEN).saturating_add(n.name_len) <= end)
                 else {
-                    cx.error(
-                        to_u64(pos),
+                    self.damage.record(
+                        cx,
+                        pos,
                         format!(
                             "directory /{}: bad entry, rest skipped",
                             escape_path(&prefix)
@@ -561,8 +570,9 @@ impl Reader<'_> {
                 }
                 path.extend_from_slice(&name);
                 if let Some(why) = bad_name(&name) {
-                    cx.error(
-                        to_u64(entry_at),
+                    self.damage.record(
+                        cx,
+                        entry_at,
                         format!("entry {} skipped: {why}", escape_path(&path)),
                     );
                     continue;
@@ -588,8 +598,9 @@ impl Reader<'_> {
             S_IFDIR => {
                 if node.offset != 0 && node.size != 0 {
                     if !visited.insert(node.offset) {
-                        cx.error(
-                            to_u64(at),
+                        self.damage.record(
+                            cx,
+                            at,
                             format!(
                                 "directory {} is reached twice (a loop): not entered again",
                                 escape_path(&path)
@@ -605,8 +616,9 @@ impl Reader<'_> {
             S_IFREG => EntryKind::File,
             S_IFLNK => {
                 if usize::try_from(node.size).unwrap_or(usize::MAX) > MAX_LINK {
-                    cx.error(
-                        to_u64(at),
+                    self.damage.record(
+                        cx,
+                        at,
                         format!(
                             "symlink {} of {} bytes skipped",
                             escape_path(&path),
@@ -631,8 +643,9 @@ impl Reader<'_> {
             S_IFIFO => EntryKind::Fifo,
             S_IFSOCK => EntryKind::Socket,
             other => {
-                cx.error(
-                    to_u64(at),
+                self.damage.record(
+                    cx,
+                    at,
                     format!(
                         "entry {} skipped: unknown file type {other:#o}",
                         escape_path(&path)
@@ -718,8 +731,10 @@ impl Format for CramfsFormat {
             contents: BTreeMap::new(),
             max_end: sup.at.saturating_add(SUPER_LEN),
             tree: cx.new_tree(),
+            damage: Damage::default(),
         };
         reader.build(cx);
+        reader.damage.finish(cx, image_end);
         let consumed = match sup.size {
             Some(_) => image_end,
             // Version 1: no size; up to the last structure read, 4-byte aligned.

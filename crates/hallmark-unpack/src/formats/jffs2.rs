@@ -17,8 +17,9 @@
 //!   types this reader does not know.
 //!
 //! Every header CRC, node CRC, name CRC and data CRC is checked; a node failing one is
-//! skipped, counted and recorded with [`Context::error`] (the first [`MAX_REPORTED`] of
-//! them individually, then a count). Between nodes, runs of `0xff` (erased flash, erase block
+//! skipped, counted and recorded with [`Context::error`] (the first
+//! [`MAX_REPORTED`](crate::formats::damage::MAX_REPORTED) individually, then a count).
+//! Between nodes, runs of `0xff` (erased flash, erase block
 //! padding) are skipped; unrecognised bytes are skipped too while a valid node follows within
 //! [`MAX_GAP`] bytes (the gap is recorded as damage), else the image ends.
 //!
@@ -53,6 +54,7 @@ use std::ops::Range;
 use crate::blob::Blob;
 use crate::codec::{self, Codec};
 use crate::format::{Context, Extracted, Format, FormatKind, Magic, Output, Rejected};
+use crate::formats::damage::Damage;
 use crate::tree::{Entry, EntryKind, FileTree, escape_path};
 
 /// JFFS2, both byte orders.
@@ -110,9 +112,6 @@ pub(crate) const MAX_NODE_DATA: usize = 1 << 20;
 /// Most bytes of unrecognised data skipped between two nodes before the image is taken to
 /// end.
 pub(crate) const MAX_GAP: usize = 64 * 1024;
-
-/// Damaged nodes recorded individually; past this only their count is recorded.
-pub(crate) const MAX_REPORTED: usize = 64;
 
 /// Longest symlink target (`PATH_MAX`) or device number read.
 const MAX_LINK: u64 = 4096;
@@ -251,39 +250,6 @@ struct InodeNode {
 impl InodeNode {
     fn end(&self) -> u64 {
         self.offset.saturating_add(self.dsize)
-    }
-}
-
-/// Records damage, individually up to [`MAX_REPORTED`] times.
-struct Damage {
-    reported: usize,
-    suppressed: usize,
-}
-
-impl Damage {
-    fn new() -> Damage {
-        Damage {
-            reported: 0,
-            suppressed: 0,
-        }
-    }
-
-    fn record(&mut self, cx: &mut Context<'_>, pos: usize, message: impl Into<String>) {
-        if self.reported < MAX_REPORTED {
-            self.reported = self.reported.saturating_add(1);
-            cx.error(to_u64(pos), message);
-        } else {
-            self.suppressed = self.suppressed.saturating_add(1);
-        }
-    }
-
-    fn finish(&self, cx: &mut Context<'_>, end: usize) {
-        if self.suppressed > 0 {
-            cx.error(
-                to_u64(end),
-                format!("{} more damaged nodes or files not listed", self.suppressed),
-            );
-        }
     }
 }
 
@@ -672,12 +638,14 @@ impl<'a> Builder<'a> {
         // Files already in the tree, by inode: later names become hard links.
         let mut files: BTreeMap<u32, Vec<u8>> = BTreeMap::new();
         let mut stack: Vec<(u32, Vec<u8>)> = vec![(ROOT_INO, Vec::new())];
+        let mut steps = 0u32;
         while let Some((dir, prefix)) = stack.pop() {
-            if cx.time_up("building the jffs2 tree") {
-                return;
-            }
             let entries = self.children.get(&dir).cloned().unwrap_or_default();
             for dirent in entries {
+                steps = steps.wrapping_add(1);
+                if steps % 1024 == 1 && cx.time_up("building the jffs2 tree") {
+                    return;
+                }
                 let mut path = prefix.clone();
                 if !path.is_empty() {
                     path.push(b'/');
@@ -991,7 +959,7 @@ impl Format for Jffs2Format {
         if header(data, 0, endian).is_none() {
             return Err(Rejected::new("first node header does not check"));
         }
-        let mut damage = Damage::new();
+        let mut damage = Damage::default();
         let log = walk(data, endian, cx, &mut damage);
         let consumed = extent(data, &log);
         let mut builder = Builder::new(data, endian, &log, cx.new_tree(), damage);
@@ -1295,7 +1263,12 @@ mod tests {
             pos += totlen.next_multiple_of(4);
         }
         let (_, cx) = extract_ok(&Jffs2Format, &image);
-        assert_eq!(cx.errors.len(), MAX_REPORTED + 1, "{:?}", cx.errors.last());
+        assert_eq!(
+            cx.errors.len(),
+            crate::formats::damage::MAX_REPORTED + 1,
+            "{:?}",
+            cx.errors.last()
+        );
         assert!(cx.errors.last().unwrap().message.contains("436 more"));
     }
 

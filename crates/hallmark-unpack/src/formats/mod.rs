@@ -7,6 +7,7 @@
 mod bzip2;
 mod cpio;
 mod cramfs;
+mod damage;
 mod gzip;
 mod jffs2;
 mod lzma;
