@@ -29,3 +29,5 @@ need_packages mtd-utils
 need_packages lz4 lzop genromfs zip python3 binutils dpkg
 # u-boot-tools (mkimage), device-tree-compiler: uImage and FIT fixtures.
 need_packages u-boot-tools device-tree-compiler
+# mtd-utils (mkfs.jffs2, sumtool), util-linux-extra (mkfs.cramfs): jffs2 and cramfs fixtures.
+need_packages mtd-utils util-linux util-linux-extra

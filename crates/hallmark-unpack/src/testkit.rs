@@ -1459,3 +1459,534 @@ pub fn noise(len: usize, seed: u64) -> Vec<u8> {
         })
         .collect()
 }
+
+/// JFFS2's CRC-32 (seed 0, no final inversion).
+pub fn jffs2_crc(bytes: &[u8]) -> u32 {
+    let mut hasher = crc32fast::Hasher::new_with_initial(u32::MAX);
+    hasher.update(bytes);
+    !hasher.finalize()
+}
+
+/// JFFS2 compression ids.
+pub mod jffs2_compr {
+    /// Stored.
+    pub const NONE: u8 = 0;
+    /// A hole.
+    pub const ZERO: u8 = 1;
+    /// rtime.
+    pub const RTIME: u8 = 2;
+    /// dynrubin (not decoded by the reader).
+    pub const DYNRUBIN: u8 = 5;
+    /// zlib.
+    pub const ZLIB: u8 = 6;
+    /// LZO1X.
+    pub const LZO: u8 = 7;
+    /// LZMA (lc=0 lp=0 pb=0, 8 KiB dictionary, no header).
+    pub const LZMA: u8 = 8;
+}
+
+/// One JFFS2 inode node, every field settable.
+#[derive(Debug, Clone)]
+pub struct Jffs2Inode {
+    pub ino: u32,
+    pub version: u32,
+    pub mode: u32,
+    pub uid: u16,
+    pub gid: u16,
+    pub isize: u32,
+    pub mtime: u32,
+    pub offset: u32,
+    pub dsize: u32,
+    pub compr: u8,
+    /// The (compressed) data as stored.
+    pub data: Vec<u8>,
+}
+
+impl Jffs2Inode {
+    /// A node of inode `ino` at `version` with mode `mode`, no data.
+    pub fn new(ino: u32, version: u32, mode: u32) -> Jffs2Inode {
+        Jffs2Inode {
+            ino,
+            version,
+            mode,
+            uid: 0,
+            gid: 0,
+            isize: 0,
+            mtime: 1_700_000_000,
+            offset: 0,
+            dsize: 0,
+            compr: jffs2_compr::NONE,
+            data: Vec::new(),
+        }
+    }
+
+    /// Uncompressed data `data` at `offset`, the file then being `isize` bytes.
+    pub fn stored(mut self, offset: u32, data: &[u8], isize: u32) -> Jffs2Inode {
+        self.offset = offset;
+        self.dsize = data.len() as u32;
+        self.isize = isize;
+        self.compr = jffs2_compr::NONE;
+        self.data = data.to_vec();
+        self
+    }
+
+    /// Data stored compressed with `compr` (`plain` is what it decompresses to).
+    pub fn compressed(mut self, offset: u32, plain: &[u8], compr: u8, isize: u32) -> Jffs2Inode {
+        self.offset = offset;
+        self.dsize = plain.len() as u32;
+        self.isize = isize;
+        self.compr = compr;
+        self.data = match compr {
+            jffs2_compr::NONE => plain.to_vec(),
+            jffs2_compr::ZERO => Vec::new(),
+            jffs2_compr::RTIME => rtime_compress(plain),
+            jffs2_compr::ZLIB => zlib(plain),
+            jffs2_compr::LZO => lzo(plain),
+            jffs2_compr::LZMA => {
+                let mut options = lzma_rust2::LzmaOptions::with_preset(6);
+                options.lc = 0;
+                options.lp = 0;
+                options.pb = 0;
+                options.dict_size = 0x2000;
+                let mut enc = lzma_rust2::LzmaWriter::new(
+                    Vec::new(),
+                    &options,
+                    false,
+                    false,
+                    Some(plain.len() as u64),
+                )
+                .unwrap();
+                enc.write_all(plain).unwrap();
+                enc.finish().unwrap()
+            }
+            other => panic!("no test compressor for jffs2 compression {other}"),
+        };
+        self
+    }
+}
+
+/// The kernel's rtime compression (for fixtures).
+pub fn rtime_compress(input: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut positions = [0usize; 256];
+    let mut pos = 0;
+    while pos < input.len() {
+        let value = input[pos];
+        out.push(value);
+        pos += 1;
+        let back = positions[value as usize];
+        positions[value as usize] = pos;
+        let mut run = 0usize;
+        while run < 255 && pos + run < input.len() && input[back + run] == input[pos + run] {
+            run += 1;
+        }
+        out.push(run as u8);
+        pos += run;
+    }
+    out
+}
+
+/// A JFFS2 image writer that emits nodes exactly as asked (4-byte aligned, 0xff padded).
+pub struct Jffs2Builder {
+    big: bool,
+    out: Vec<u8>,
+    version: u32,
+}
+
+impl Jffs2Builder {
+    /// An empty image, big-endian when `big`.
+    pub fn new(big: bool) -> Jffs2Builder {
+        Jffs2Builder {
+            big,
+            out: Vec::new(),
+            version: 0,
+        }
+    }
+
+    fn u16(&self, v: u16) -> [u8; 2] {
+        if self.big {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        }
+    }
+
+    fn u32(&self, v: u32) -> [u8; 4] {
+        if self.big {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        }
+    }
+
+    fn align(&mut self) {
+        while self.out.len() % 4 != 0 {
+            self.out.push(0xff);
+        }
+    }
+
+    /// A node header of `nodetype` for a node of `totlen` bytes.
+    fn header(&self, nodetype: u16, totlen: u32) -> Vec<u8> {
+        let mut h = Vec::new();
+        h.extend_from_slice(&self.u16(0x1985));
+        h.extend_from_slice(&self.u16(nodetype));
+        h.extend_from_slice(&self.u32(totlen));
+        let crc = jffs2_crc(&h);
+        h.extend_from_slice(&self.u32(crc));
+        h
+    }
+
+    /// A node with a valid header and the given body (everything after the header).
+    pub fn node(&mut self, nodetype: u16, body: &[u8]) -> &mut Jffs2Builder {
+        self.align();
+        let header = self.header(nodetype, 12 + body.len() as u32);
+        self.out.extend_from_slice(&header);
+        self.out.extend_from_slice(body);
+        self
+    }
+
+    /// A cleanmarker.
+    pub fn cleanmarker(&mut self) -> &mut Jffs2Builder {
+        self.node(0x2003, &[])
+    }
+
+    /// A directory entry with an explicit version.
+    pub fn dirent_v(
+        &mut self,
+        pino: u32,
+        ino: u32,
+        version: u32,
+        name: &[u8],
+        dtype: u8,
+    ) -> &mut Jffs2Builder {
+        self.align();
+        let mut n = self.header(0xe001, 40 + name.len() as u32);
+        n.extend_from_slice(&self.u32(pino));
+        n.extend_from_slice(&self.u32(version));
+        n.extend_from_slice(&self.u32(ino));
+        n.extend_from_slice(&self.u32(1_700_000_000));
+        n.push(name.len() as u8);
+        n.push(dtype);
+        n.extend_from_slice(&[0, 0]);
+        let node_crc = jffs2_crc(&n);
+        n.extend_from_slice(&self.u32(node_crc));
+        n.extend_from_slice(&self.u32(jffs2_crc(name)));
+        n.extend_from_slice(name);
+        self.out.extend_from_slice(&n);
+        self
+    }
+
+    /// A directory entry with the next version.
+    pub fn dirent(&mut self, pino: u32, ino: u32, name: &[u8], dtype: u8) -> &mut Jffs2Builder {
+        self.version += 1;
+        let version = self.version;
+        self.dirent_v(pino, ino, version, name, dtype)
+    }
+
+    /// An inode node.
+    pub fn inode(&mut self, inode: &Jffs2Inode) -> &mut Jffs2Builder {
+        self.align();
+        let mut n = self.header(0xe002, 68 + inode.data.len() as u32);
+        n.extend_from_slice(&self.u32(inode.ino));
+        n.extend_from_slice(&self.u32(inode.version));
+        n.extend_from_slice(&self.u32(inode.mode));
+        n.extend_from_slice(&self.u16(inode.uid));
+        n.extend_from_slice(&self.u16(inode.gid));
+        n.extend_from_slice(&self.u32(inode.isize));
+        n.extend_from_slice(&self.u32(inode.mtime)); // atime
+        n.extend_from_slice(&self.u32(inode.mtime));
+        n.extend_from_slice(&self.u32(inode.mtime)); // ctime
+        n.extend_from_slice(&self.u32(inode.offset));
+        n.extend_from_slice(&self.u32(inode.data.len() as u32));
+        n.extend_from_slice(&self.u32(inode.dsize));
+        n.push(inode.compr);
+        n.push(0);
+        n.extend_from_slice(&self.u16(0));
+        n.extend_from_slice(&self.u32(jffs2_crc(&inode.data)));
+        let node_crc = jffs2_crc(&n[..60]);
+        n.extend_from_slice(&self.u32(node_crc));
+        n.extend_from_slice(&inode.data);
+        self.out.extend_from_slice(&n);
+        self
+    }
+
+    /// A directory `name` (inode `ino`) in directory `pino`.
+    pub fn dir(&mut self, pino: u32, ino: u32, name: &[u8]) -> &mut Jffs2Builder {
+        self.dirent(pino, ino, name, 4);
+        self.inode(&Jffs2Inode::new(ino, 1, 0o040755))
+    }
+
+    /// A regular file stored uncompressed in one node.
+    pub fn file(&mut self, pino: u32, ino: u32, name: &[u8], data: &[u8]) -> &mut Jffs2Builder {
+        self.dirent(pino, ino, name, 8);
+        self.inode(&Jffs2Inode::new(ino, 1, 0o100644).stored(0, data, data.len() as u32))
+    }
+
+    /// A symlink.
+    pub fn symlink(&mut self, pino: u32, ino: u32, name: &[u8], target: &[u8]) -> &mut Self {
+        self.dirent(pino, ino, name, 10);
+        self.inode(&Jffs2Inode::new(ino, 1, 0o120777).stored(0, target, target.len() as u32))
+    }
+
+    /// Raw bytes (at the current, unaligned, position).
+    pub fn raw(&mut self, bytes: &[u8]) -> &mut Jffs2Builder {
+        self.out.extend_from_slice(bytes);
+        self
+    }
+
+    /// Pads with 0xff to `len` bytes.
+    pub fn pad_to(&mut self, len: usize) -> &mut Jffs2Builder {
+        if self.out.len() < len {
+            self.out.resize(len, 0xff);
+        }
+        self
+    }
+
+    /// Current length.
+    pub fn len(&self) -> usize {
+        self.out.len()
+    }
+
+    /// The image, padded to a multiple of 4 bytes.
+    pub fn finish(&mut self) -> Vec<u8> {
+        self.align();
+        std::mem::take(&mut self.out)
+    }
+}
+
+/// An entry of a cramfs image made by [`cramfs_image`].
+#[derive(Debug, Clone)]
+pub enum CramfsEntry {
+    /// A regular file stored in zlib blocks of 4 KiB.
+    File {
+        name: Vec<u8>,
+        mode: u32,
+        data: Vec<u8>,
+    },
+    /// A symlink (its target stored like file data).
+    Symlink { name: Vec<u8>, target: Vec<u8> },
+    /// A directory.
+    Dir {
+        name: Vec<u8>,
+        mode: u32,
+        entries: Vec<CramfsEntry>,
+    },
+    /// An inode written exactly as given (offset in bytes, a multiple of 4), for devices
+    /// (`size` is the device number) and hostile pointers.
+    Raw {
+        name: Vec<u8>,
+        mode: u32,
+        size: u32,
+        offset: u32,
+    },
+}
+
+impl CramfsEntry {
+    /// A 0644 file.
+    pub fn file(name: &[u8], data: &[u8]) -> CramfsEntry {
+        CramfsEntry::File {
+            name: name.to_vec(),
+            mode: 0o100644,
+            data: data.to_vec(),
+        }
+    }
+
+    /// A 0755 directory.
+    pub fn dir(name: &[u8], entries: Vec<CramfsEntry>) -> CramfsEntry {
+        CramfsEntry::Dir {
+            name: name.to_vec(),
+            mode: 0o040755,
+            entries,
+        }
+    }
+
+    /// A symlink.
+    pub fn symlink(name: &[u8], target: &[u8]) -> CramfsEntry {
+        CramfsEntry::Symlink {
+            name: name.to_vec(),
+            target: target.to_vec(),
+        }
+    }
+
+    fn name(&self) -> &[u8] {
+        match self {
+            CramfsEntry::File { name, .. }
+            | CramfsEntry::Symlink { name, .. }
+            | CramfsEntry::Dir { name, .. }
+            | CramfsEntry::Raw { name, .. } => name,
+        }
+    }
+}
+
+/// Bytes a directory's entries take.
+pub fn cramfs_dir_size(entries: &[CramfsEntry]) -> usize {
+    entries
+        .iter()
+        .map(|e| 12 + e.name().len().next_multiple_of(4))
+        .sum()
+}
+
+/// A cramfs inode, bit fields packed for the byte order.
+pub fn cramfs_inode(
+    big: bool,
+    mode: u32,
+    uid: u32,
+    size: u32,
+    gid: u32,
+    name_len: usize,
+    offset: usize,
+) -> Vec<u8> {
+    let words = name_len.div_ceil(4) as u32;
+    let off = (offset / 4) as u32;
+    let (w0, w1, w2) = if big {
+        (mode << 16 | uid, size << 8 | gid, words << 26 | off)
+    } else {
+        (mode | uid << 16, size | gid << 24, words | off << 6)
+    };
+    let mut out = Vec::new();
+    for w in [w0, w1, w2] {
+        out.extend_from_slice(&if big {
+            w.to_be_bytes()
+        } else {
+            w.to_le_bytes()
+        });
+    }
+    out
+}
+
+/// A version 2 cramfs image (as `mkfs.cramfs` lays it out: superblock, directories
+/// breadth first, then file data; padded to 4 KiB; CRC set) holding `root`.
+pub fn cramfs_image(root: &[CramfsEntry], big: bool) -> Vec<u8> {
+    // Directories breadth first, the root first.
+    let mut dirs: Vec<&[CramfsEntry]> = vec![root];
+    let mut i = 0;
+    while i < dirs.len() {
+        for e in dirs[i] {
+            if let CramfsEntry::Dir { entries, .. } = e {
+                dirs.push(entries);
+            }
+        }
+        i += 1;
+    }
+    let mut dir_offsets = Vec::new();
+    let mut cursor = 76;
+    for d in &dirs {
+        dir_offsets.push(cursor);
+        cursor += cramfs_dir_size(d);
+    }
+    // File data, in the same order.
+    let mut data_area = Vec::new();
+    let data_start = cursor;
+    let mut data_offsets: Vec<Vec<usize>> = Vec::new();
+    for d in &dirs {
+        let mut offsets = Vec::new();
+        for e in d.iter() {
+            let content = match e {
+                CramfsEntry::File { data, .. } => data.as_slice(),
+                CramfsEntry::Symlink { target, .. } => target.as_slice(),
+                _ => {
+                    offsets.push(0);
+                    continue;
+                }
+            };
+            if content.is_empty() {
+                offsets.push(0);
+                continue;
+            }
+            let at = data_start + data_area.len();
+            offsets.push(at);
+            let blocks: Vec<Vec<u8>> = content.chunks(4096).map(zlib).collect();
+            let mut end = at + 4 * blocks.len();
+            let mut pointers = Vec::new();
+            for b in &blocks {
+                end += b.len();
+                pointers.push(end as u32);
+            }
+            for p in pointers {
+                data_area.extend_from_slice(&if big {
+                    p.to_be_bytes()
+                } else {
+                    p.to_le_bytes()
+                });
+            }
+            for b in blocks {
+                data_area.extend_from_slice(&b);
+            }
+            while data_area.len() % 4 != 0 {
+                data_area.push(0);
+            }
+        }
+        data_offsets.push(offsets);
+    }
+    // Directory entries.
+    let mut image = vec![0u8; 76];
+    let mut next_dir = 1;
+    for (d, offsets) in dirs.iter().zip(&data_offsets) {
+        for (e, &data_at) in d.iter().zip(offsets) {
+            let name = e.name();
+            let inode = match e {
+                CramfsEntry::File { mode, data, .. } => {
+                    cramfs_inode(big, *mode, 0, data.len() as u32, 0, name.len(), data_at)
+                }
+                CramfsEntry::Symlink { target, .. } => cramfs_inode(
+                    big,
+                    0o120777,
+                    0,
+                    target.len() as u32,
+                    0,
+                    name.len(),
+                    data_at,
+                ),
+                CramfsEntry::Dir { mode, entries, .. } => {
+                    let size = cramfs_dir_size(entries);
+                    let at = if size == 0 { 0 } else { dir_offsets[next_dir] };
+                    next_dir += 1;
+                    cramfs_inode(big, *mode, 0, size as u32, 0, name.len(), at)
+                }
+                CramfsEntry::Raw {
+                    mode, size, offset, ..
+                } => cramfs_inode(big, *mode, 0, *size, 0, name.len(), *offset as usize),
+            };
+            image.extend_from_slice(&inode);
+            image.extend_from_slice(name);
+            while image.len() % 4 != 0 {
+                image.push(0);
+            }
+        }
+    }
+    image.extend_from_slice(&data_area);
+    let len = image.len().next_multiple_of(4096);
+    image.resize(len, 0);
+    // Superblock.
+    let word = |v: u32| {
+        if big {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        }
+    };
+    image[0..4].copy_from_slice(&word(0x28cd_3d45));
+    image[4..8].copy_from_slice(&word(len as u32));
+    image[8..12].copy_from_slice(&word(0x3)); // fsid v2, sorted dirs
+    image[16..32].copy_from_slice(b"Compressed ROMFS");
+    image[40..44].copy_from_slice(&word((len / 4096) as u32));
+    image[44..48].copy_from_slice(&word(dirs.iter().map(|d| d.len() as u32).sum::<u32>() + 1));
+    image[48..58].copy_from_slice(b"Compressed");
+    let root_size = cramfs_dir_size(root);
+    let root_at = if root_size == 0 { 0 } else { 76 };
+    let root_inode = cramfs_inode(big, 0o040755, 0, root_size as u32, 0, 0, root_at);
+    image[64..76].copy_from_slice(&root_inode);
+    cramfs_set_crc(&mut image, big);
+    image
+}
+
+/// Recomputes a cramfs image's CRC (superblock at 0) after a test changed it.
+pub fn cramfs_set_crc(image: &mut [u8], big: bool) {
+    image[32..36].copy_from_slice(&[0; 4]);
+    let crc = crc32fast::hash(image);
+    image[32..36].copy_from_slice(&if big {
+        crc.to_be_bytes()
+    } else {
+        crc.to_le_bytes()
+    });
+}

@@ -8,9 +8,12 @@ mod ar;
 mod arcadyan;
 mod bzip2;
 mod cpio;
+mod cramfs;
+mod damage;
 mod dtb;
 mod fit;
 mod gzip;
+mod jffs2;
 mod lz4;
 mod lzma;
 mod lzo;
@@ -36,9 +39,11 @@ pub(crate) static FORMATS: &[&dyn Format] = &[
     &arcadyan::ArcadyanFormat,
     &bzip2::Bzip2Format,
     &cpio::CpioFormat,
+    &cramfs::CramfsFormat,
     &dtb::DtbFormat,
     &fit::FitFormat,
     &gzip::GzipFormat,
+    &jffs2::Jffs2Format,
     &lz4::Lz4Format,
     &lzma::LzmaFormat,
     &lzo::LzoFormat,
@@ -129,6 +134,17 @@ pub(crate) mod tests {
             "fit" => fit::tests::sample_fit(&payload),
             "gzip" => testkit::gzip(&payload),
             "lz4" => testkit::lz4_frame(&payload, true),
+            "cramfs" => testkit::cramfs_image(
+                &[testkit::CramfsEntry::dir(
+                    b"etc",
+                    vec![testkit::CramfsEntry::file(b"f", &payload)],
+                )],
+                false,
+            ),
+            "jffs2" => testkit::Jffs2Builder::new(false)
+                .dir(1, 2, b"etc")
+                .file(2, 3, b"f", &payload)
+                .finish(),
             "lzma" => testkit::lzma_alone(&payload, false),
             "lzo" => testkit::lzop(&payload, 64, true),
             "romfs" => {

@@ -1,0 +1,254 @@
+//! Hostile cramfs images: escaping names, directory loops, wild pointers, absurd sizes,
+//! entry floods, truncation at every few bytes and random bit flips.
+//!
+//! Every case asserts: no panic, no hang, nothing written outside a sandboxed output, output
+//! within the limits, and the damage or limit recorded.
+#![allow(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::Sandbox;
+use common::testkit::{self, CramfsEntry, cramfs_dir_size, cramfs_image};
+use hallmark_unpack::{FileTree, LimitKind, Limits, Unpacked, Unpacker, materialize};
+
+const MIB: u64 = 1 << 20;
+
+fn raw(name: &[u8], mode: u32, size: u32, offset: u32) -> CramfsEntry {
+    CramfsEntry::Raw {
+        name: name.to_vec(),
+        mode,
+        size,
+        offset,
+    }
+}
+
+fn cramfs_tree(unpacked: &Unpacked) -> &FileTree {
+    let layer = unpacked
+        .layers()
+        .into_iter()
+        .map(|(_, l)| l)
+        .find(|l| l.format == "cramfs")
+        .unwrap_or_else(|| panic!("no cramfs layer:\n{}", unpacked.listing()));
+    layer.tree.as_ref().unwrap()
+}
+
+fn errors(unpacked: &Unpacked) -> Vec<String> {
+    unpacked
+        .errors()
+        .into_iter()
+        .map(|(_, e)| e.message.clone())
+        .collect()
+}
+
+fn limit_kinds(unpacked: &Unpacked) -> Vec<LimitKind> {
+    unpacked.truncations().iter().map(|t| t.limit).collect()
+}
+
+fn unpack_sandboxed(data: Vec<u8>, limits: Limits) -> Unpacked {
+    let unpacked = Unpacker::new(limits).unpack_bytes("hostile.cramfs", data);
+    let sandbox = Sandbox::new();
+    materialize(&unpacked, &sandbox.out).unwrap();
+    sandbox.assert_untouched();
+    unpacked
+}
+
+#[test]
+fn escaping_names_are_refused() {
+    let image = cramfs_image(
+        &[CramfsEntry::dir(
+            b"etc",
+            vec![
+                CramfsEntry::file(b"..", b"x"),
+                CramfsEntry::file(b".", b"x"),
+                CramfsEntry::file(b"../../tmp/hallmark-pwned", b"x"),
+                CramfsEntry::file(b"/abs-escape", b"x"),
+                CramfsEntry::file(b"passwd", b"root:x:0:0::/root:/bin/sh\n"),
+                CramfsEntry::symlink(b"out", b"../../../../tmp"),
+            ],
+        )],
+        true,
+    );
+    let unpacked = unpack_sandboxed(image, Limits::default());
+    let tree = cramfs_tree(&unpacked);
+    let paths: Vec<&str> = tree.iter().map(|n| n.path.as_str()).collect();
+    assert_eq!(paths, ["/", "/etc", "/etc/out", "/etc/passwd"], "{paths:?}");
+    assert_eq!(
+        errors(&unpacked)
+            .iter()
+            .filter(|e| e.contains(" skipped: "))
+            .count(),
+        4
+    );
+}
+
+#[test]
+fn directory_loops_end() {
+    // The root's entries start at 76: subdirectories pointing there loop back.
+    let root = |size: u32| {
+        vec![
+            raw(b"again", 0o040755, size, 76),
+            CramfsEntry::dir(b"sub", vec![raw(b"up", 0o040755, size, 76)]),
+            CramfsEntry::file(b"f", b"data"),
+        ]
+    };
+    let size = cramfs_dir_size(&root(0)) as u32;
+    let start = Instant::now();
+    let unpacked = unpack_sandboxed(cramfs_image(&root(size), false), Limits::default());
+    assert!(start.elapsed() < Duration::from_secs(5));
+    let tree = cramfs_tree(&unpacked);
+    let paths: Vec<&str> = tree.iter().map(|n| n.path.as_str()).collect();
+    assert_eq!(paths, ["/", "/f", "/sub"], "{paths:?}");
+    let errors = errors(&unpacked);
+    assert_eq!(
+        errors
+            .iter()
+            .filter(|e| e.contains("reached twice"))
+            .count(),
+        2,
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn absurd_sizes_and_wild_pointers_are_bounded() {
+    // 16 MiB files (the 24-bit maximum) whose pointers lead nowhere, many of them: the
+    // per-file and total limits hold, and reading them is quick.
+    let mut entries = Vec::new();
+    for i in 0..60u32 {
+        entries.push(raw(
+            format!("big{i:02}").as_bytes(),
+            0o100644,
+            0x00ff_ffff,
+            76 + 4 * i,
+        ));
+    }
+    // A directory claiming 16 MiB of entries.
+    entries.push(raw(b"dir", 0o040755, 0x00ff_ffff, 80));
+    let image = cramfs_image(&entries, false);
+    let limits = Limits {
+        max_file_bytes: MIB,
+        max_total_bytes: 8 * MIB,
+        ..Limits::default()
+    };
+    let start = Instant::now();
+    let unpacked = unpack_sandboxed(image, limits);
+    assert!(
+        start.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        start.elapsed()
+    );
+    let tree = cramfs_tree(&unpacked);
+    let total: u64 = tree.files().map(|n| n.size).sum();
+    assert!(total <= 8 * MIB, "{total}");
+    assert!(tree.files().all(|n| n.size <= MIB));
+    let kinds = limit_kinds(&unpacked);
+    assert!(kinds.contains(&LimitKind::FileBytes), "{kinds:?}");
+    assert!(kinds.contains(&LimitKind::TotalBytes), "{kinds:?}");
+    assert!(!errors(&unpacked).is_empty());
+}
+
+#[test]
+fn entry_floods_stop_at_the_limit() {
+    let entries: Vec<CramfsEntry> = (0..3000)
+        .map(|i| CramfsEntry::file(format!("f{i:04}").as_bytes(), b"x"))
+        .collect();
+    let limits = Limits {
+        max_entries: 100,
+        ..Limits::default()
+    };
+    let unpacked = unpack_sandboxed(cramfs_image(&entries, false), limits);
+    assert!(cramfs_tree(&unpacked).len() <= 100);
+    assert!(limit_kinds(&unpacked).contains(&LimitKind::Entries));
+}
+
+fn sample(big: bool) -> Vec<u8> {
+    cramfs_image(
+        &[
+            CramfsEntry::dir(
+                b"etc",
+                vec![
+                    CramfsEntry::file(b"passwd", b"root:x:0:0::/root:/bin/sh\n"),
+                    CramfsEntry::file(b"big", &b"text for blocks ".repeat(700)),
+                ],
+            ),
+            CramfsEntry::symlink(b"sh", b"/bin/busybox"),
+            raw(b"console", 0o020600, 0x0501, 0),
+        ],
+        big,
+    )
+}
+
+#[test]
+fn truncations_and_bit_flips_never_panic_or_hang() {
+    let start = Instant::now();
+    for big in [false, true] {
+        let image = sample(big);
+        // The interesting bytes are at the start; the rest is padding.
+        let used = image.len() - image.iter().rev().take_while(|&&b| b == 0).count();
+        for cut in (0..used + 8).step_by(3) {
+            let unpacked =
+                Unpacker::new(Limits::default()).unpack_bytes("cut", image[..cut].to_vec());
+            assert_eq!(unpacked.root.size, cut as u64);
+        }
+        for (i, seed) in (0..used).step_by(3).zip(1u64..) {
+            let mut bad = image.clone();
+            bad[i] ^= testkit::noise(1, seed)[0] | 1;
+            let unpacked = Unpacker::new(Limits::default()).unpack_bytes("flip", bad);
+            assert_eq!(unpacked.root.size, image.len() as u64);
+        }
+    }
+    assert!(
+        start.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[test]
+fn a_superblock_followed_by_noise() {
+    let image = sample(false);
+    let mut data = image[..76].to_vec();
+    data.extend_from_slice(&testkit::noise(200_000, 3));
+    let start = Instant::now();
+    let unpacked = Unpacker::new(Limits::default()).unpack_bytes("noise", data);
+    assert!(start.elapsed() < Duration::from_secs(10));
+    assert_eq!(unpacked.root.size, 200_076);
+}
+
+#[test]
+fn error_floods_are_capped() {
+    // 2000 entries named ".." in one directory, and 100 more directories each pointing a
+    // little further into the same entries: 100,000 bad names in all.
+    let bad: Vec<CramfsEntry> = (0..2000).map(|_| CramfsEntry::file(b"..", b"")).collect();
+    let bad_size = cramfs_dir_size(&bad) as u32;
+    let root = |base: u32| {
+        let mut entries = vec![CramfsEntry::dir(b"bad", bad.clone())];
+        for k in 0..100u32 {
+            entries.push(raw(
+                format!("d{k:03}").as_bytes(),
+                0o040755,
+                bad_size - 16 * k,
+                base + 16 * k,
+            ));
+        }
+        entries
+    };
+    let base = 76 + cramfs_dir_size(&root(0)) as u32;
+    let start = Instant::now();
+    let unpacked = unpack_sandboxed(cramfs_image(&root(base), false), Limits::default());
+    assert!(start.elapsed() < Duration::from_secs(10));
+    let errors = errors(&unpacked);
+    assert!(errors.len() <= 70, "{}", errors.len());
+    assert!(
+        errors.last().unwrap().contains("more problems"),
+        "{errors:?}"
+    );
+    assert_eq!(cramfs_tree(&unpacked).files().count(), 0);
+}
