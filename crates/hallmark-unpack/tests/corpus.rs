@@ -27,7 +27,6 @@ use sha2::{Digest, Sha256};
 const PENDING: &[(&str, &str)] = &[
     ("synthetic/config-jffs2/config-le.jffs2", "jffs2 reader"),
     ("synthetic/config-jffs2/config-be.jffs2", "jffs2 reader"),
-    ("synthetic/nas-arm64-ext4/rootfs.ext4", "ext4 reader"),
     ("synthetic/router-armhf-ubi/rootfs.ubi", "UBI/UBIFS reader"),
     ("synthetic/router-armhf/rootfs.squashfs", "squashfs reader"),
     ("synthetic/router-armhf/firmware.bin", "uImage and squashfs"),
@@ -48,9 +47,6 @@ const PENDING: &[(&str, &str)] = &[
     ("real/format-samples-fact-extractor/uboot__uboot.image_with_header", "uImage reader"),
     ("real/format-samples-fact-extractor/generic_fs__romfs.img", "romfs reader"),
     ("real/format-samples-fact-extractor/sevenz__cramfs.img", "cramfs reader"),
-    ("real/format-samples-fact-extractor/sevenz__ext2.img.xz", "ext2 reader"),
-    ("real/format-samples-fact-extractor/sevenz__ext3.img.xz", "ext3 reader"),
-    ("real/format-samples-fact-extractor/sevenz__ext4.img.xz", "ext4 reader"),
     ("real/format-samples-fact-extractor/squashFS__avm_be.sqfs4", "squashfs AVM BE"),
     ("real/format-samples-fact-extractor/squashFS__avm_le.sqfs4", "squashfs AVM LE"),
     ("real/format-samples-fact-extractor/squashFS__lzma_be.sqfs2", "squashfs 2 BE LZMA"),

@@ -6,6 +6,7 @@
 
 mod bzip2;
 mod cpio;
+mod ext;
 mod gzip;
 mod lzma;
 mod tar;
@@ -19,6 +20,7 @@ use crate::format::{Format, FormatInfo};
 pub(crate) static FORMATS: &[&dyn Format] = &[
     &bzip2::Bzip2Format,
     &cpio::CpioFormat,
+    &ext::ExtFormat,
     &gzip::GzipFormat,
     &lzma::LzmaFormat,
     &tar::TarFormat,
@@ -85,6 +87,7 @@ pub(crate) mod tests {
             "cpio" => testkit::CpioBuilder::new(testkit::CpioKind::Newc)
                 .file(b"f", &payload)
                 .finish(),
+            "ext" => testkit::ExtBuilder::new().file(b"f", &payload).finish(),
             "gzip" => testkit::gzip(&payload),
             "lzma" => testkit::lzma_alone(&payload, false),
             "tar" => testkit::TarBuilder::new().file(b"f", &payload).finish(),
