@@ -56,7 +56,7 @@
 //! zero-copy slices for contiguous files and budget checks before any allocation. One reader
 //! for all three variants keeps a single, bounded code path.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::blob::Blob;
 use crate::format::{Context, Extracted, Format, FormatKind, Magic, Output, Rejected};
@@ -431,17 +431,21 @@ impl Reader<'_> {
         let per_block = self.bs().checked_div(self.sb.desc_size)?;
         let index = group.checked_div(per_block)?;
         let within = group.checked_rem(per_block)?;
+        // The block after the primary superblock: block 2 with 1 KiB blocks (even with
+        // bigalloc, where the first data block is 0), block 1 otherwise.
+        let after_super = if self.bs() == 1024 { 2 } else { 1 };
         let block = if self.sb.has(INCOMPAT_META_BG) && index >= self.sb.first_meta_bg {
             let first = index.checked_mul(per_block)?;
-            self.sb
-                .first_data_block
-                .checked_add(first.checked_mul(self.sb.blocks_per_group)?)?
-                .checked_add(u64::from(self.sb.has_super(first)))?
+            if first == 0 {
+                after_super
+            } else {
+                self.sb
+                    .first_data_block
+                    .checked_add(first.checked_mul(self.sb.blocks_per_group)?)?
+                    .checked_add(u64::from(self.sb.has_super(first)))?
+            }
         } else {
-            self.sb
-                .first_data_block
-                .checked_add(1)?
-                .checked_add(index)?
+            index.checked_add(after_super)?
         };
         block
             .checked_mul(self.bs())?
@@ -1040,8 +1044,10 @@ impl Reader<'_> {
         let _ = tree.add(root.entry(b"", EntryKind::Dir));
         let mut dirs_seen = HashSet::from([ROOT_INO]);
         let mut files_seen: HashMap<u32, Vec<u8>> = HashMap::new();
-        let mut stack: Vec<(Inode, Vec<u8>)> = vec![(root, Vec::new())];
-        while let Some((dir, path)) = stack.pop() {
+        // Breadth first, in directory order: the first name of a multiply linked file is the
+        // shallowest one.
+        let mut queue: VecDeque<(Inode, Vec<u8>)> = VecDeque::from([(root, Vec::new())]);
+        while let Some((dir, path)) = queue.pop_front() {
             if cx.time_up("walking ext directories") {
                 return;
             }
@@ -1080,7 +1086,7 @@ impl Reader<'_> {
                     S_IFDIR => {
                         let added = add(cx, tree, inode.entry(&child, EntryKind::Dir));
                         if dirs_seen.insert(ino) {
-                            stack.push((inode, child));
+                            queue.push_back((inode, child));
                         } else {
                             self.error(cx, inode.offset, || {
                                 format!(
@@ -1245,5 +1251,312 @@ impl Format for ExtFormat {
             output: Output::Tree(tree),
             variant: Some(variant),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::tests::{extract_ok, extract_with, output_tree};
+    use crate::limits::Limits;
+    use crate::testkit::{ExtBuilder, ext_mode, noise};
+    use crate::tree::NodeKind;
+
+    fn read(tree: &FileTree, path: &str) -> Vec<u8> {
+        tree.read(path)
+            .unwrap_or_else(|| panic!("{path} missing"))
+            .to_vec()
+    }
+
+    fn kind_at(tree: &FileTree, path: &str) -> Option<NodeKind> {
+        tree.get(path).map(|n| n.kind.clone())
+    }
+
+    /// One of everything, in the layout the builder is configured for.
+    fn everything(builder: &mut ExtBuilder) -> Vec<u8> {
+        builder
+            .meta(0, 0, 1_600_000_000)
+            .dir(b"etc")
+            .file(b"etc/passwd", b"root:x:0:0::/root:/bin/sh\n")
+            .file_mode(b"bin/busybox", 0o4755, &noise(5000, 1))
+            .hardlink(b"bin/sh", b"bin/busybox")
+            .hardlink(b"sbin/init", b"bin/busybox")
+            .symlink(b"bin/ls", b"busybox")
+            .symlink(b"lib/long", &[b'x'; 200])
+            .special(b"dev/console", ext_mode::CHAR, 5, 1)
+            .special(b"dev/mtdblock300", ext_mode::BLOCK, 31, 300)
+            .special(b"dev/initctl", ext_mode::FIFO, 0, 0)
+            .special(b"run/sock", ext_mode::SOCKET, 0, 0)
+            .meta(70_000, 80_000, 1_234_567_890)
+            .file(b"home/user/single", &noise(20 * 1024, 2))
+            .file(b"home/user/double", &noise(300 * 1024, 3))
+            .file(b"empty", b"")
+            .finish()
+    }
+
+    fn check_everything(data: &[u8], variant: &str) {
+        let (ex, cx) = extract_ok(&ExtFormat, data);
+        assert!(cx.errors.is_empty(), "{variant}: {:?}", cx.errors);
+        assert_eq!(ex.variant, Some(variant));
+        assert_eq!(ex.consumed, data.len() as u64);
+        let tree = output_tree(&ex);
+        assert!(tree.anomalies().is_empty(), "{:?}", tree.anomalies());
+        assert_eq!(read(tree, "/etc/passwd"), b"root:x:0:0::/root:/bin/sh\n");
+        assert_eq!(read(tree, "/bin/busybox"), noise(5000, 1));
+        assert_eq!(read(tree, "/home/user/single"), noise(20 * 1024, 2));
+        assert_eq!(read(tree, "/home/user/double"), noise(300 * 1024, 3));
+        assert_eq!(read(tree, "/empty"), b"");
+        let busybox = tree.get("/bin/busybox").unwrap();
+        assert_eq!((busybox.mode, busybox.mtime), (0o4755, 1_600_000_000));
+        for link in ["/bin/sh", "/sbin/init"] {
+            assert_eq!(
+                kind_at(tree, link),
+                Some(NodeKind::Hardlink {
+                    target: "/bin/busybox".into()
+                }),
+                "{link}"
+            );
+            assert_eq!(read(tree, link), noise(5000, 1));
+        }
+        assert_eq!(
+            kind_at(tree, "/bin/ls"),
+            Some(NodeKind::Symlink {
+                target: "busybox".into()
+            })
+        );
+        assert_eq!(
+            kind_at(tree, "/lib/long"),
+            Some(NodeKind::Symlink {
+                target: "x".repeat(200)
+            })
+        );
+        assert_eq!(
+            kind_at(tree, "/dev/console"),
+            Some(NodeKind::CharDevice { major: 5, minor: 1 })
+        );
+        assert_eq!(
+            kind_at(tree, "/dev/mtdblock300"),
+            Some(NodeKind::BlockDevice {
+                major: 31,
+                minor: 300
+            })
+        );
+        assert_eq!(kind_at(tree, "/dev/initctl"), Some(NodeKind::Fifo));
+        assert_eq!(kind_at(tree, "/run/sock"), Some(NodeKind::Socket));
+        let single = tree.get("/home/user/single").unwrap();
+        assert_eq!(
+            (single.uid, single.gid, single.mtime, single.mode),
+            (70_000, 80_000, 1_234_567_890, 0o644)
+        );
+        assert_eq!(tree.get("/etc").map(|n| n.mode), Some(0o755));
+    }
+
+    #[test]
+    fn reads_block_maps_and_extents_in_every_variant_and_block_size() {
+        for block_size in [1024, 2048, 4096] {
+            for filetype in [true, false] {
+                let data = everything(ExtBuilder::new().block_size(block_size).filetype(filetype));
+                check_everything(&data, "ext2");
+                let data = everything(ExtBuilder::new().block_size(block_size).journal(true));
+                check_everything(&data, "ext3");
+                let data = everything(
+                    ExtBuilder::new()
+                        .block_size(block_size)
+                        .extents(true)
+                        .journal(true),
+                );
+                check_everything(&data, "ext4");
+            }
+        }
+    }
+
+    #[test]
+    fn contiguous_files_are_not_copied_and_holes_read_as_zeros() {
+        let data = ExtBuilder::new()
+            .file(b"big", &noise(100 * 1024, 4))
+            .finish();
+        let (ex, cx) = extract_ok(&ExtFormat, &data);
+        assert_eq!(read(output_tree(&ex), "/big"), noise(100 * 1024, 4));
+        assert_eq!(cx.budget.produced(), 0, "a contiguous file is a slice");
+
+        for extents in [false, true] {
+            // Holes in the middle and at the end; the last piece is deep in the triple
+            // indirect range of 1 KiB blocks.
+            let far = 12 + 256 + 65536 + 7;
+            let size = (far + 3) * 1024;
+            let data = ExtBuilder::new()
+                .extents(extents)
+                .sparse_file(
+                    b"sparse",
+                    size,
+                    &[(0, b"head"), (5, b"five"), (300, b"double"), (far, b"far")],
+                )
+                .finish();
+            let limits = Limits {
+                ratio_floor_bytes: 1 << 30,
+                ..Limits::default()
+            };
+            let (ex, cx) = extract_with(&ExtFormat, &data, &limits);
+            let ex = ex.unwrap();
+            assert!(cx.errors.is_empty(), "{:?}", cx.errors);
+            assert!(cx.truncations.is_empty(), "{:?}", cx.truncations);
+            let content = read(output_tree(&ex), "/sparse");
+            assert_eq!(content.len() as u64, size);
+            let at = |block: u64, len: usize| &content[block as usize * 1024..][..len];
+            assert_eq!(at(0, 4), b"head");
+            assert_eq!(at(5, 4), b"five");
+            assert_eq!(at(300, 6), b"double");
+            assert_eq!(at(far, 3), b"far");
+            for hole in [1, 4, 6, 299, 301, 60_000, far - 1, far + 1] {
+                assert!(at(hole, 1024).iter().all(|&b| b == 0), "block {hole}");
+            }
+            assert_eq!(cx.budget.produced(), size, "assembled bytes are charged");
+        }
+    }
+
+    #[test]
+    fn sparse_content_is_held_to_the_ratio_and_the_file_limit() {
+        let data = ExtBuilder::new()
+            .sparse_file(b"a", 10 << 20, &[(1, b"a")])
+            .sparse_file(b"b", 10 << 20, &[(1, b"b")])
+            .sparse_file(b"c", 10 << 20, &[(1, b"c")])
+            .finish();
+        let (ex, cx) = extract_ok(&ExtFormat, &data);
+        let tree = output_tree(&ex);
+        let total: usize = ["/a", "/b", "/c"].iter().map(|p| read(tree, p).len()).sum();
+        assert_eq!(
+            total,
+            16 << 20,
+            "the ratio floor bounds the assembled bytes"
+        );
+        assert_eq!(cx.truncations[0].limit, LimitKind::Ratio);
+        assert_eq!(cx.budget.produced(), 16 << 20);
+
+        let limits = Limits {
+            max_file_bytes: 1000,
+            max_total_bytes: 1500,
+            ..Limits::default()
+        };
+        let (ex, cx) = extract_with(&ExtFormat, &data, &limits);
+        let tree = output_tree(ex.as_ref().unwrap());
+        let sizes: Vec<usize> = ["/a", "/b", "/c"]
+            .iter()
+            .map(|p| read(tree, p).len())
+            .collect();
+        assert_eq!(sizes, [1000, 500, 0]);
+        let limits: Vec<LimitKind> = cx.truncations.iter().map(|t| t.limit).collect();
+        assert_eq!(limits, [LimitKind::FileBytes, LimitKind::TotalBytes]);
+    }
+
+    #[test]
+    fn extent_trees_with_index_nodes() {
+        // Every other block: 40 extents, more than the inode holds.
+        let pieces: Vec<(u64, Vec<u8>)> = (0..40u64)
+            .map(|i| (i * 2, format!("piece {i}").into_bytes()))
+            .collect();
+        let refs: Vec<(u64, &[u8])> = pieces.iter().map(|(b, d)| (*b, d.as_slice())).collect();
+        let data = ExtBuilder::new()
+            .extents(true)
+            .sparse_file(b"frag", 80 * 1024, &refs)
+            .finish();
+        let (ex, cx) = extract_ok(&ExtFormat, &data);
+        assert!(cx.errors.is_empty(), "{:?}", cx.errors);
+        let content = read(output_tree(&ex), "/frag");
+        for (block, piece) in &pieces {
+            assert_eq!(&content[*block as usize * 1024..][..piece.len()], piece);
+        }
+    }
+
+    #[test]
+    fn inline_data_and_extra_time_bits() {
+        let long: Vec<u8> = (0..100u8).collect();
+        let data = ExtBuilder::new()
+            .inode_size(256)
+            .extents(true)
+            .inline_file(b"short", b"tiny")
+            .inline_file(b"long", &long)
+            .file(b"later", b"x")
+            .epoch(b"later", 1)
+            .finish();
+        let (ex, cx) = extract_ok(&ExtFormat, &data);
+        assert!(cx.errors.is_empty(), "{:?}", cx.errors);
+        let tree = output_tree(&ex);
+        assert_eq!(read(tree, "/short"), b"tiny");
+        assert_eq!(read(tree, "/long"), long);
+        assert_eq!(
+            tree.get("/later").map(|n| n.mtime),
+            Some(1_700_000_000 + (1 << 32))
+        );
+    }
+
+    #[test]
+    fn probe_rejects_what_is_not_a_primary_superblock() {
+        let data = ExtBuilder::new().file(b"f", b"x").finish();
+        assert!(ExtFormat.probe(&data));
+        assert!(!ExtFormat.probe(&data[..2000]));
+        let patched = |at: usize, bytes: &[u8]| {
+            let mut bad = data.clone();
+            bad[1024 + at..1024 + at + bytes.len()].copy_from_slice(bytes);
+            bad
+        };
+        for (at, bytes) in [
+            (0x18, &7u32.to_le_bytes()[..]), // 128 KiB blocks
+            (0x4c, &2u32.to_le_bytes()),     // revision 2
+            (0x5a, &1u16.to_le_bytes()),     // backup superblock
+            (0x58, &100u16.to_le_bytes()),   // inode size
+            (0x28, &0u32.to_le_bytes()),     // no inodes per group
+            (0x20, &0u32.to_le_bytes()),     // no blocks per group
+            (0x00, &u32::MAX.to_le_bytes()), // more inodes than groups hold
+            (0x14, &5u32.to_le_bytes()),     // first data block
+            (0x60, &0x8u32.to_le_bytes()),   // journal device
+        ] {
+            let bad = patched(at, bytes);
+            assert!(!ExtFormat.probe(&bad), "field {at:#x}");
+            assert!(
+                extract_with(&ExtFormat, &bad, &Limits::default())
+                    .0
+                    .is_err()
+            );
+        }
+    }
+
+    #[test]
+    fn variants_follow_the_features() {
+        let sb = |compat: u32, incompat: u32, ro: u32| Super {
+            block_size: 1024,
+            blocks_count: 10,
+            inodes_count: 1,
+            first_data_block: 1,
+            blocks_per_group: 8192,
+            inodes_per_group: 16,
+            inode_size: 128,
+            desc_size: 32,
+            compat,
+            incompat,
+            ro_compat: ro,
+            first_meta_bg: 0,
+            backup_bgs: [0, 0],
+        };
+        assert_eq!(sb(0, INCOMPAT_FILETYPE, 3).variant(), "ext2");
+        assert_eq!(
+            sb(COMPAT_HAS_JOURNAL, INCOMPAT_FILETYPE, 3).variant(),
+            "ext3"
+        );
+        assert_eq!(sb(COMPAT_HAS_JOURNAL, INCOMPAT_64BIT, 0).variant(), "ext4");
+        assert_eq!(sb(0, 0, RO_COMPAT_HUGE_FILE).variant(), "ext4");
+        let sparse = sb(0, 0, RO_COMPAT_SPARSE_SUPER);
+        let backups: Vec<u64> = (0..100).filter(|&g| sparse.has_super(g)).collect();
+        assert_eq!(backups, [0, 1, 3, 5, 7, 9, 25, 27, 49, 81]);
+        let two = Super {
+            backup_bgs: [4, 60],
+            ..sb(COMPAT_SPARSE_SUPER2, 0, 0)
+        };
+        let backups: Vec<u64> = (0..100).filter(|&g| two.has_super(g)).collect();
+        assert_eq!(backups, [0, 4, 60]);
+        assert_eq!(device_numbers(&[1, 5, 0, 0]), (5, 1));
+        let new = (0x34u32 & 0xff) | (0x123 << 8) | ((0x1234 & !0xff) << 12);
+        let mut block = [0u8; 8];
+        block[4..].copy_from_slice(&new.to_le_bytes());
+        assert_eq!(device_numbers(&block), (0x123, 0x1234));
     }
 }
