@@ -782,9 +782,9 @@ impl ExtBuilder {
                 block.clear();
             }
             last_start = block.len();
-            let file_type = match self
-                .inodes
-                .get(child as usize - 1)
+            let file_type = match (child as usize)
+                .checked_sub(1)
+                .and_then(|i| self.inodes.get(i))
                 .map(|i| i.mode & 0o170000)
             {
                 Some(ext_mode::FILE) => 1,
