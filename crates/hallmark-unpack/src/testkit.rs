@@ -1085,3 +1085,130 @@ impl ExtBuilder {
         leaves.len() as u64
     }
 }
+
+/// An Android sparse image writer: chunks exactly as asked, the header's totals computed
+/// unless overridden.
+pub struct SparseBuilder {
+    block_size: u32,
+    chunks: Vec<u8>,
+    count: u32,
+    blocks: u32,
+    output: Vec<u8>,
+    total_blocks: Option<u32>,
+    total_chunks: Option<u32>,
+    checksum: u32,
+}
+
+/// Android sparse chunk types.
+pub mod sparse_chunk {
+    /// Raw data.
+    pub const RAW: u16 = 0xcac1;
+    /// A 4-byte fill pattern.
+    pub const FILL: u16 = 0xcac2;
+    /// Don't care (zeros).
+    pub const DONT_CARE: u16 = 0xcac3;
+    /// CRC32 of the output so far.
+    pub const CRC32: u16 = 0xcac4;
+}
+
+impl SparseBuilder {
+    /// An empty image with `block_size`-byte blocks.
+    pub fn new(block_size: u32) -> SparseBuilder {
+        SparseBuilder {
+            block_size,
+            chunks: Vec::new(),
+            count: 0,
+            blocks: 0,
+            output: Vec::new(),
+            total_blocks: None,
+            total_chunks: None,
+            checksum: 0,
+        }
+    }
+
+    /// One chunk with every field given; `output` is what it adds to the expected output.
+    pub fn raw_chunk(&mut self, kind: u16, blocks: u32, total: u32, payload: &[u8]) -> &mut Self {
+        self.chunks.extend_from_slice(&kind.to_le_bytes());
+        self.chunks.extend_from_slice(&[0, 0]);
+        self.chunks.extend_from_slice(&blocks.to_le_bytes());
+        self.chunks.extend_from_slice(&total.to_le_bytes());
+        self.chunks.extend_from_slice(payload);
+        self.count += 1;
+        self.blocks = self.blocks.wrapping_add(blocks);
+        self
+    }
+
+    /// Raw data, zero-padded to whole blocks.
+    pub fn raw(&mut self, data: &[u8]) -> &mut Self {
+        let bs = self.block_size as usize;
+        let mut padded = data.to_vec();
+        padded.resize(data.len().div_ceil(bs) * bs, 0);
+        let blocks = (padded.len() / bs) as u32;
+        self.output.extend_from_slice(&padded);
+        self.raw_chunk(sparse_chunk::RAW, blocks, 12 + padded.len() as u32, &padded)
+    }
+
+    /// `blocks` blocks of a repeated 4-byte pattern.
+    pub fn fill(&mut self, pattern: [u8; 4], blocks: u32) -> &mut Self {
+        if (blocks as u64) * (self.block_size as u64) < 1 << 28 {
+            for _ in 0..(blocks as usize * self.block_size as usize / 4) {
+                self.output.extend_from_slice(&pattern);
+            }
+        }
+        self.raw_chunk(sparse_chunk::FILL, blocks, 16, &pattern)
+    }
+
+    /// `blocks` blocks that read as zeros.
+    pub fn dont_care(&mut self, blocks: u32) -> &mut Self {
+        if (blocks as u64) * (self.block_size as u64) < 1 << 28 {
+            let len = self.output.len() + blocks as usize * self.block_size as usize;
+            self.output.resize(len, 0);
+        }
+        self.raw_chunk(sparse_chunk::DONT_CARE, blocks, 12, &[])
+    }
+
+    /// A CRC32 chunk over the output so far.
+    pub fn crc(&mut self) -> &mut Self {
+        let crc = crc32fast::hash(&self.output);
+        self.raw_chunk(sparse_chunk::CRC32, 0, 16, &crc.to_le_bytes())
+    }
+
+    /// Overrides the header's block total.
+    pub fn total_blocks(&mut self, blocks: u32) -> &mut Self {
+        self.total_blocks = Some(blocks);
+        self
+    }
+
+    /// Overrides the header's chunk count.
+    pub fn total_chunks(&mut self, chunks: u32) -> &mut Self {
+        self.total_chunks = Some(chunks);
+        self
+    }
+
+    /// Sets the header checksum to the CRC32 of the expected output.
+    pub fn checksum(&mut self) -> &mut Self {
+        self.checksum = crc32fast::hash(&self.output);
+        self
+    }
+
+    /// The de-sparsed output this image should produce (for images of sane size).
+    pub fn expected(&self) -> Vec<u8> {
+        self.output.clone()
+    }
+
+    /// The image.
+    pub fn finish(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        out.extend_from_slice(&0xed26_ff3a_u32.to_le_bytes());
+        out.extend_from_slice(&1u16.to_le_bytes());
+        out.extend_from_slice(&0u16.to_le_bytes());
+        out.extend_from_slice(&28u16.to_le_bytes());
+        out.extend_from_slice(&12u16.to_le_bytes());
+        out.extend_from_slice(&self.block_size.to_le_bytes());
+        out.extend_from_slice(&self.total_blocks.unwrap_or(self.blocks).to_le_bytes());
+        out.extend_from_slice(&self.total_chunks.unwrap_or(self.count).to_le_bytes());
+        out.extend_from_slice(&self.checksum.to_le_bytes());
+        out.extend_from_slice(&self.chunks);
+        out
+    }
+}

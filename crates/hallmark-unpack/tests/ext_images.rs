@@ -1,8 +1,9 @@
 //! ext images made at test time by the real tools (`mke2fs -d` from e2fsprogs, `genext2fs`)
 //! from a directory this test writes, unpacked and compared with that directory: every path,
 //! file content, symlink target, mode, owner and file mtime, plus hard links, FIFOs and (from a
-//! `genext2fs` device table) devices. (`genext2fs` keeps only the old 8-bit device numbers;
-//! the new encoding is covered by the reader's own tests.)
+//! `genext2fs` device table) devices; and ext4 wrapped by `img2simg` in an Android sparse
+//! image. (`genext2fs` keeps only the old 8-bit device numbers and 16-bit owners; the new
+//! encodings are covered by the reader's own tests.)
 //!
 //! Outside CI a missing tool skips its cases with a notice; under `CI=true` it fails (the
 //! tools are installed by `.ci/install-deps.sh`).
@@ -452,5 +453,52 @@ fn genext2fs_images_without_the_filetype_feature_match_their_source() {
         let summary = materialize(&unpacked, &sandbox.out).unwrap();
         sandbox.assert_untouched();
         assert!(summary.files > 300, "{label}");
+    }
+}
+
+#[test]
+fn img2simg_sparse_images_of_ext4_unpack_through_both_layers() {
+    let (Some(mke2fs), Some(img2simg)) = (tool("mke2fs"), tool("img2simg")) else {
+        return;
+    };
+    let work = tempfile::tempdir().unwrap();
+    let src = work.path().join("src");
+    source_tree(&src, true);
+    let raw = work.path().join("system.raw");
+    run(Command::new(&mke2fs)
+        .args(["-q", "-F", "-t", "ext4", "-b", "4096", "-d"])
+        .arg(&src)
+        .arg(&raw)
+        .arg("32M"));
+    for block in ["4096", "65536"] {
+        let label = format!("img2simg {block}");
+        let sparse = work.path().join("system.img");
+        run(Command::new(&img2simg).arg(&raw).arg(&sparse).arg(block));
+        let unpacked = Unpacker::new(Limits::default())
+            .unpack_file(&sparse)
+            .unwrap();
+        assert!(
+            unpacked.is_complete(),
+            "{label}: {:?}",
+            unpacked.truncations()
+        );
+        assert!(
+            unpacked.errors().is_empty(),
+            "{label}: {:?}",
+            unpacked.errors()
+        );
+        let layer = &unpacked.root.children[0];
+        assert_eq!(layer.format, "android-sparse", "{label}");
+        assert_eq!(layer.size, unpacked.root.size, "{label}");
+        assert!(
+            layer.content.as_deref() == Some(&fs::read(&raw).unwrap()[..]),
+            "{label}: de-sparsed image differs"
+        );
+        let ext = &layer.children[0];
+        assert_eq!(
+            (ext.format.as_str(), ext.variant.as_deref()),
+            ("ext", Some("ext4"))
+        );
+        compare(&src, ext.tree.as_ref().unwrap(), true, &label);
     }
 }

@@ -171,7 +171,16 @@ fn the_registry_is_public_and_sorted() {
     assert_eq!(
         ids,
         [
-            "bzip2", "cpio", "ext", "gzip", "lzma", "tar", "xz", "zlib", "zstd"
+            "android-sparse",
+            "bzip2",
+            "cpio",
+            "ext",
+            "gzip",
+            "lzma",
+            "tar",
+            "xz",
+            "zlib",
+            "zstd"
         ]
     );
 }

@@ -4,6 +4,7 @@
 //! patterns, a cheap `probe`, an `extract` that validates while it extracts and charges the
 //! budget), add it to `FORMATS` in id order, and give it a sample in the registry tests below.
 
+mod android_sparse;
 mod bzip2;
 mod cpio;
 mod ext;
@@ -18,6 +19,7 @@ use crate::format::{Format, FormatInfo};
 
 /// Every format, sorted by id.
 pub(crate) static FORMATS: &[&dyn Format] = &[
+    &android_sparse::AndroidSparseFormat,
     &bzip2::Bzip2Format,
     &cpio::CpioFormat,
     &ext::ExtFormat,
@@ -83,6 +85,12 @@ pub(crate) mod tests {
     fn sample(id: &str) -> Vec<u8> {
         let payload = b"registry sample payload".repeat(4);
         match id {
+            "android-sparse" => testkit::SparseBuilder::new(64)
+                .raw(&payload)
+                .fill(*b"fill", 2)
+                .dont_care(1)
+                .crc()
+                .finish(),
             "bzip2" => testkit::bzip2(&payload),
             "cpio" => testkit::CpioBuilder::new(testkit::CpioKind::Newc)
                 .file(b"f", &payload)
