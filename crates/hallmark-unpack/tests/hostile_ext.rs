@@ -431,3 +431,46 @@ fn random_bit_flips_never_panic_or_hang() {
     }
     assert!(started.elapsed() < Duration::from_secs(120));
 }
+
+#[test]
+fn directories_sharing_blocks_cannot_multiply_the_work() {
+    // One file of 268 blocks, each a full block of empty directory entries; 3000
+    // directories all pointing at its blocks.
+    let mut empty_block = Vec::new();
+    for i in 0..85 {
+        let rec: u16 = if i == 84 { 1024 - 12 * 84 } else { 12 };
+        empty_block.extend_from_slice(&0u32.to_le_bytes());
+        empty_block.extend_from_slice(&rec.to_le_bytes());
+        empty_block.extend_from_slice(&[0; 6]);
+    }
+    empty_block.resize(1024, 0);
+    let mut builder = ExtBuilder::new();
+    builder.file(b"blocks", &empty_block.repeat(268));
+    for i in 0..3000 {
+        builder.dir(format!("d{i}").as_bytes());
+    }
+    let source = builder.ino(b"blocks");
+    let dirs: Vec<u32> = (0..3000)
+        .map(|i| builder.ino(format!("d{i}").as_bytes()))
+        .collect();
+    let mut image = builder.finish();
+    let map: Vec<u8> = image[i_block(&builder, source, 0)..i_block(&builder, source, 13)].to_vec();
+    for ino in dirs {
+        put32(&mut image, builder.inode_offset(ino) + 4, 268 * 1024);
+        let at = i_block(&builder, ino, 0);
+        image[at..at + map.len()].copy_from_slice(&map);
+    }
+    let started = Instant::now();
+    let unpacked = unpack(image, Limits::default());
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    let messages = errors(&unpacked);
+    assert!(
+        messages.iter().any(|e| e.contains("share blocks")),
+        "{messages:?}"
+    );
+    assert!(ext_tree(&unpacked).get("/d2999").is_some());
+}

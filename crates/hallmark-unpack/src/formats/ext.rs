@@ -37,8 +37,10 @@
 //! file. A directory inode reached a second time (a loop through a hard-linked directory) is
 //! recorded but not descended again; extent-tree nodes are visited once per file and must
 //! have the depth their parent promises; names with `/` are refused, `.` and `..` entries are
-//! never followed, and paths longer than [`MAX_PATH_BYTES`] are not descended. Errors are
-//! reported at most [`MAX_ERRORS`] times per image.
+//! never followed, and paths longer than [`MAX_PATH_BYTES`] are not descended. The metadata
+//! read for block maps, extent trees and directories is bounded by four times the image's size
+//! (a sound image reads each metadata block once), so files and directories that share blocks
+//! cannot multiply the work. Errors are reported at most [`MAX_ERRORS`] times per image.
 //!
 //! # Not read
 //!
@@ -56,6 +58,7 @@
 //! zero-copy slices for contiguous files and budget checks before any allocation. One reader
 //! for all three variants keeps a single, bounded code path.
 
+use std::cell::Cell;
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::blob::Blob;
@@ -81,6 +84,10 @@ const ROOT_INO: u32 = 2;
 
 /// Most errors recorded per image; the rest are counted in one last message.
 pub(crate) const MAX_ERRORS: usize = 64;
+
+/// Why reading stopped when the work budget ran out.
+const WORK_SPENT: &str = "block maps and directories share blocks beyond any sound image \
+                          (four times the image's size read): not read";
 
 /// Longest symlink target read (Linux's `PATH_MAX`).
 const MAX_SYMLINK: u64 = 4096;
@@ -393,11 +400,27 @@ struct Reader<'a> {
     assembled: u64,
     /// Most bytes that may be assembled (the ratio limit).
     allowance: u64,
+    /// Metadata words (4 bytes) that may still be examined: block maps, extent nodes and
+    /// directory blocks. A sound image reads each metadata block once, so this is a multiple
+    /// of the image's size; images whose files and directories share blocks to multiply the
+    /// work stop here.
+    work: Cell<u64>,
 }
 
 impl Reader<'_> {
     fn bs(&self) -> u64 {
         self.sb.block_size
+    }
+
+    /// Spends `words` of the work budget; false once it is spent.
+    fn spend(&self, words: u64) -> bool {
+        let left = self.work.get();
+        self.work.set(left.saturating_sub(words));
+        left >= words
+    }
+
+    fn block_words(&self) -> u64 {
+        self.bs() / 4
     }
 
     fn error(&mut self, cx: &mut Context<'_>, offset: usize, message: impl FnOnce() -> String) {
@@ -600,6 +623,10 @@ impl Reader<'_> {
         if blocks == 0 {
             return runs;
         }
+        if !self.spend(15) {
+            runs.broken(WORK_SPENT);
+            return runs;
+        }
         if inode.flags & FL_EXTENTS != 0 {
             let mut visited = HashSet::new();
             self.map_extent_node(&inode.block, None, blocks, &mut visited, &mut runs, cx);
@@ -673,6 +700,10 @@ impl Reader<'_> {
                     runs.broken(format!("extent node block {child} out of range"));
                     continue;
                 };
+                if !self.spend(self.block_words()) {
+                    runs.broken(WORK_SPENT);
+                    return;
+                }
                 self.map_extent_node(
                     bytes,
                     Some(depth.saturating_sub(1)),
@@ -736,6 +767,10 @@ impl Reader<'_> {
             runs.bad = runs.bad.saturating_add(1);
             return;
         };
+        if !self.spend(self.block_words()) {
+            runs.broken(WORK_SPENT);
+            return;
+        }
         let child_span = (self.bs() / 4).saturating_pow(level.saturating_sub(1));
         let mut logical = base;
         for chunk in bytes.chunks_exact(4) {
@@ -951,6 +986,12 @@ impl Reader<'_> {
                 }
                 if !seen.insert(block) {
                     continue;
+                }
+                if !self.spend(self.block_words()) {
+                    self.error(cx, inode.offset, || {
+                        format!("directory {}: {WORK_SPENT}", escape_path(path))
+                    });
+                    return out;
                 }
                 let Some((start, end)) = self.span(block, 1) else {
                     continue;
@@ -1243,6 +1284,7 @@ impl Format for ExtFormat {
             errors: 0,
             assembled: 0,
             allowance,
+            work: Cell::new(extent.saturating_add(1 << 22)),
         };
         reader.walk(&mut tree, cx);
         cx.charge_tree(&tree);
