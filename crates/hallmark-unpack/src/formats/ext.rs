@@ -32,9 +32,11 @@
 //! # Hostile images
 //!
 //! The superblock is validated before anything is read (block size, group geometry, inode
-//! size, descriptor size, a primary rather than backup copy). Every block number is checked
-//! against the filesystem and the image; bad pointers read as zeros and are reported once per
-//! file. A directory inode reached a second time (a loop through a hard-linked directory) is
+//! size, descriptor size, a primary rather than backup copy), and a candidate whose root inode
+//! is not a readable directory is rejected, so a stray magic never claims the bytes after it.
+//! The extent is `blocks_count` blocks, cut at the end of the data (recorded). Every block
+//! number is checked against the filesystem and the image; bad pointers read as zeros and are
+//! reported once per file. A directory inode reached a second time (a loop through a hard-linked directory) is
 //! recorded but not descended again; extent-tree nodes are visited once per file and must
 //! have the depth their parent promises; names with `/` are refused, `.` and `..` entries are
 //! never followed, and paths longer than [`MAX_PATH_BYTES`] are not descended. The metadata
@@ -1066,22 +1068,19 @@ impl Reader<'_> {
     }
 
     /// Walks the tree from the root inode into `tree`.
-    fn walk(&mut self, tree: &mut FileTree, cx: &mut Context<'_>) {
-        let root = match self.inode(ROOT_INO) {
-            Ok(root) if root.kind() == S_IFDIR => root,
-            Ok(root) => {
-                self.error(cx, root.offset, || {
-                    format!("root inode is not a directory (mode {:#o})", root.mode)
-                });
-                return;
-            }
-            Err(why) => {
-                self.error(cx, SUPERBLOCK, || {
-                    format!("root directory unreadable: {why}")
-                });
-                return;
-            }
-        };
+    /// The root directory's inode: without it there is no filesystem to read.
+    fn root(&self) -> Result<Inode, String> {
+        let root = self.inode(ROOT_INO)?;
+        if root.kind() != S_IFDIR {
+            return Err(format!(
+                "root inode is not a directory (mode {:#o})",
+                root.mode
+            ));
+        }
+        Ok(root)
+    }
+
+    fn walk(&mut self, root: Inode, tree: &mut FileTree, cx: &mut Context<'_>) {
         let _ = tree.add(root.entry(b"", EntryKind::Dir));
         let mut dirs_seen = HashSet::from([ROOT_INO]);
         let mut files_seen: HashMap<u32, Vec<u8>> = HashMap::new();
@@ -1286,7 +1285,12 @@ impl Format for ExtFormat {
             allowance,
             work: Cell::new(extent.saturating_add(1 << 22)),
         };
-        reader.walk(&mut tree, cx);
+        // Without a root directory this is not a filesystem we can read (or a stray magic):
+        // its bytes stay unidentified rather than claimed.
+        let root = reader
+            .root()
+            .map_err(|why| Rejected::new(format!("ext root directory: {why}")))?;
+        reader.walk(root, &mut tree, cx);
         cx.charge_tree(&tree);
         Ok(Extracted {
             consumed: extent.max(1),
