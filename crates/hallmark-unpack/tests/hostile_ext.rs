@@ -473,3 +473,26 @@ fn directories_sharing_blocks_cannot_multiply_the_work() {
     );
     assert!(ext_tree(&unpacked).get("/d2999").is_some());
 }
+
+#[test]
+fn a_duplicate_name_never_redirects_a_hard_link() {
+    let mut builder = ExtBuilder::new();
+    builder
+        .file(b"a", b"first inode")
+        .file(b"other", b"second inode");
+    let first = builder.ino(b"a");
+    let second = builder.ino(b"other");
+    builder
+        .raw_dirent(b"", b"a", second)
+        .raw_dirent(b"", b"b", first);
+    let unpacked = unpack(builder.finish(), Limits::default());
+    let tree = ext_tree(&unpacked);
+    assert_eq!(
+        tree.read("/a").map(|b| b.to_vec()),
+        Some(b"second inode".to_vec())
+    );
+    assert_eq!(
+        tree.read("/b").map(|b| b.to_vec()),
+        Some(b"first inode".to_vec())
+    );
+}

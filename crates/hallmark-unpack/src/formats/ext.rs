@@ -1083,7 +1083,9 @@ impl Reader<'_> {
     fn walk(&mut self, root: Inode, tree: &mut FileTree, cx: &mut Context<'_>) {
         let _ = tree.add(root.entry(b"", EntryKind::Dir));
         let mut dirs_seen = HashSet::from([ROOT_INO]);
+        // Multiply linked files: inode -> the path holding its content, and back.
         let mut files_seen: HashMap<u32, Vec<u8>> = HashMap::new();
+        let mut first_names: HashMap<Vec<u8>, u32> = HashMap::new();
         // Breadth first, in directory order: the first name of a multiply linked file is the
         // shallowest one.
         let mut queue: VecDeque<(Inode, Vec<u8>)> = VecDeque::from([(root, Vec::new())]);
@@ -1122,6 +1124,11 @@ impl Reader<'_> {
                         continue;
                     }
                 };
+                // An entry at the path holding a linked file's content replaces it: the file's
+                // next name must carry the content itself.
+                if let Some(old) = first_names.remove(&child) {
+                    files_seen.remove(&old);
+                }
                 let added = match inode.kind() {
                     S_IFDIR => {
                         let added = add(cx, tree, inode.entry(&child, EntryKind::Dir));
@@ -1150,6 +1157,7 @@ impl Reader<'_> {
                                 inode.entry(&child, EntryKind::File).content(content),
                             );
                             if matches!(added, Added::Inserted | Added::Replaced) {
+                                first_names.insert(child.clone(), ino);
                                 files_seen.insert(ino, child);
                             }
                             added
