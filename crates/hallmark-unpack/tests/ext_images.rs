@@ -343,8 +343,7 @@ fn mke2fs_images_of_every_variant_and_layout_match_their_source() {
             .arg("-d")
             .arg(src)
             .arg(&image)
-            .arg(size)
-            .env("MKE2FS_CONFIG", "/etc/mke2fs.conf"));
+            .arg(size));
         if htree {
             if let Some(e2fsck) = &e2fsck {
                 // -D rebuilds directories as hashed trees; exit code 1 means "fixed".
