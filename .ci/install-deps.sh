@@ -31,3 +31,5 @@ need_packages lz4 lzop genromfs zip python3 binutils dpkg
 need_packages u-boot-tools device-tree-compiler
 # mtd-utils (mkfs.jffs2, sumtool), util-linux-extra (mkfs.cramfs): jffs2 and cramfs fixtures.
 need_packages mtd-utils util-linux util-linux-extra
+# e2fsprogs, genext2fs: ext fixtures; android-sdk-libsparse-utils (img2simg): sparse images.
+need_packages e2fsprogs genext2fs android-sdk-libsparse-utils

@@ -200,7 +200,6 @@ impl<'a> Context<'a> {
     }
 
     /// Gives back bytes of a [`reserve`](Context::reserve) that were not produced.
-    #[allow(dead_code)] // For readers that reserve before they know what they produce.
     pub(crate) fn unreserve(&self, n: u64) {
         self.budget.refund(n);
     }

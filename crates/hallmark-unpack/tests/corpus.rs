@@ -25,7 +25,6 @@ use sha2::{Digest, Sha256};
 /// Images (relative to `corpus/`) whose expectations do not hold yet, with why.
 #[rustfmt::skip]
 const PENDING: &[(&str, &str)] = &[
-    ("synthetic/nas-arm64-ext4/rootfs.ext4", "ext4 reader"),
     ("synthetic/router-armhf/rootfs.squashfs", "squashfs reader"),
     ("synthetic/router-armhf/firmware.bin", "squashfs reader (the uImage is read)"),
     ("real/openwrt-librarybox-tl-wr703n/openwrt-ar71xx-generic-tl-wr703n-v1-squashfs-factory.bin", "squashfs reader (the TP-Link header is read)"),
@@ -33,9 +32,6 @@ const PENDING: &[(&str, &str)] = &[
     ("real/huawei-hg532e-stock/HG532eV100R001C01B020_upgrade_packet.bin", "squashfs 3.0 BE LZMA"),
     ("real/tplink-mt7628-flash-partitions/rootfs.squashfs", "squashfs reader"),
     ("real/broadcom-adsl-squashfs-v2/squashfs_v2.bin", "squashfs 2.0 BE"),
-    ("real/format-samples-fact-extractor/sevenz__ext2.img.xz", "ext2 reader"),
-    ("real/format-samples-fact-extractor/sevenz__ext3.img.xz", "ext3 reader"),
-    ("real/format-samples-fact-extractor/sevenz__ext4.img.xz", "ext4 reader"),
     ("real/format-samples-fact-extractor/squashFS__avm_be.sqfs4", "squashfs AVM BE"),
     ("real/format-samples-fact-extractor/squashFS__avm_le.sqfs4", "squashfs AVM LE"),
     ("real/format-samples-fact-extractor/squashFS__lzma_be.sqfs2", "squashfs 2 BE LZMA"),

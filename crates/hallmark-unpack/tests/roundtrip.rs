@@ -171,12 +171,14 @@ fn the_registry_is_public_and_sorted() {
     assert_eq!(
         ids,
         [
+            "android-sparse",
             "ar",
             "arcadyan",
             "bzip2",
             "cpio",
             "cramfs",
             "dtb",
+            "ext",
             "fit",
             "gzip",
             "jffs2",

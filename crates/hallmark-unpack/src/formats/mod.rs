@@ -4,6 +4,7 @@
 //! patterns, a cheap `probe`, an `extract` that validates while it extracts and charges the
 //! budget), add it to `FORMATS` in id order, and give it a sample in the registry tests below.
 
+mod android_sparse;
 mod ar;
 mod arcadyan;
 mod bzip2;
@@ -11,6 +12,7 @@ mod cpio;
 mod cramfs;
 mod damage;
 mod dtb;
+mod ext;
 mod fit;
 mod gzip;
 mod jffs2;
@@ -35,12 +37,14 @@ use crate::format::{Format, FormatInfo};
 
 /// Every format, sorted by id.
 pub(crate) static FORMATS: &[&dyn Format] = &[
+    &android_sparse::AndroidSparseFormat,
     &ar::ArFormat,
     &arcadyan::ArcadyanFormat,
     &bzip2::Bzip2Format,
     &cpio::CpioFormat,
     &cramfs::CramfsFormat,
     &dtb::DtbFormat,
+    &ext::ExtFormat,
     &fit::FitFormat,
     &gzip::GzipFormat,
     &jffs2::Jffs2Format,
@@ -122,6 +126,12 @@ pub(crate) mod tests {
             "arcadyan" => {
                 arcadyan::tests::sample(&[payload.clone(), testkit::noise(400, 1)].concat(), true)
             }
+            "android-sparse" => testkit::SparseBuilder::new(64)
+                .raw(&payload)
+                .fill(*b"fill", 2)
+                .dont_care(1)
+                .crc()
+                .finish(),
             "bzip2" => testkit::bzip2(&payload),
             "cpio" => testkit::CpioBuilder::new(testkit::CpioKind::Newc)
                 .file(b"f", &payload)
@@ -132,6 +142,7 @@ pub(crate) mod tests {
                 .end()
                 .finish(),
             "fit" => fit::tests::sample_fit(&payload),
+            "ext" => testkit::ExtBuilder::new().file(b"f", &payload).finish(),
             "gzip" => testkit::gzip(&payload),
             "lz4" => testkit::lz4_frame(&payload, true),
             "cramfs" => testkit::cramfs_image(

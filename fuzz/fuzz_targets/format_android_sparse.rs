@@ -1,0 +1,3 @@
+//! Fuzzes the `android-sparse` parser alone (probe and extract).
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| hallmark_unpack::fuzzing::extract("android-sparse", data));
