@@ -185,7 +185,6 @@ impl<'a> Context<'a> {
     /// (already capped with [`cap_file`](Context::cap_file)). Returns how many bytes may be
     /// produced: less than `len` (and the cut recorded) when the total budget runs out. The
     /// reader keeps its output within the grant.
-    #[allow(dead_code)] // Until the first filesystem reader lands.
     pub(crate) fn reserve(&mut self, path: &[u8], len: u64) -> u64 {
         let granted = self.budget.grant(len);
         if granted < len {
@@ -201,7 +200,6 @@ impl<'a> Context<'a> {
     }
 
     /// Gives back bytes of a [`reserve`](Context::reserve) that were not produced.
-    #[allow(dead_code)] // Until the first filesystem reader lands.
     pub(crate) fn unreserve(&self, n: u64) {
         self.budget.refund(n);
     }

@@ -45,7 +45,6 @@
 #![deny(clippy::arithmetic_side_effects)]
 
 mod blob;
-#[allow(dead_code)] // Until the first filesystem reader lands.
 mod codec;
 mod decode;
 mod error;
@@ -57,6 +56,8 @@ pub mod materialize;
 mod scan;
 #[cfg(test)]
 mod testkit;
+#[cfg(test)]
+mod testkit_squashfs;
 pub mod tree;
 mod unpack;
 

@@ -170,6 +170,8 @@ fn the_registry_is_public_and_sorted() {
     let ids: Vec<&str> = formats().iter().map(|f| f.id).collect();
     assert_eq!(
         ids,
-        ["bzip2", "cpio", "gzip", "lzma", "tar", "xz", "zlib", "zstd"]
+        [
+            "bzip2", "cpio", "gzip", "lzma", "squashfs", "tar", "xz", "zlib", "zstd"
+        ]
     );
 }

@@ -8,6 +8,7 @@ mod bzip2;
 mod cpio;
 mod gzip;
 mod lzma;
+mod squashfs;
 mod tar;
 pub(crate) mod xz;
 mod zlib;
@@ -21,6 +22,7 @@ pub(crate) static FORMATS: &[&dyn Format] = &[
     &cpio::CpioFormat,
     &gzip::GzipFormat,
     &lzma::LzmaFormat,
+    &squashfs::SquashfsFormat,
     &tar::TarFormat,
     &xz::XzFormat,
     &zlib::ZlibFormat,
@@ -87,6 +89,9 @@ pub(crate) mod tests {
                 .finish(),
             "gzip" => testkit::gzip(&payload),
             "lzma" => testkit::lzma_alone(&payload, false),
+            "squashfs" => crate::testkit_squashfs::SquashfsBuilder::new()
+                .file(b"f", &payload)
+                .finish(),
             "tar" => testkit::TarBuilder::new().file(b"f", &payload).finish(),
             "xz" => testkit::xz(&payload),
             "zlib" => testkit::zlib(&payload),
