@@ -34,6 +34,9 @@ const MAX_THREADS: usize = 4;
 /// Below this much compressed input, decoding stays on the calling thread.
 const PARALLEL_MIN_INPUT: u64 = 1 << 20;
 
+/// Why a piece was not decoded when the time limit stopped decoding.
+pub(super) const TIME_LIMIT: &str = "time limit reached";
+
 /// Fragment blocks each worker keeps.
 const FRAGMENT_CACHE: usize = 4;
 
@@ -134,6 +137,11 @@ fn zero_copy(job: &Job, blocks: &[BlockAt], tail: Option<&Range<usize>>) -> Opti
             (plain && full).then_some(first.pos)?
         }
         (None, Some(t), Some(_)) if t.block.word & UNCOMPRESSED != 0 => {
+            // Only when the tail lies inside its fragment block.
+            let end = u64::from(t.offset).checked_add(u64::try_from(job.granted).ok()?)?;
+            if end > u64::from(t.block.word & SIZE_MASK) {
+                return None;
+            }
             t.block.start.checked_add(u64::from(t.offset))?
         }
         _ => return None,
@@ -442,7 +450,7 @@ pub(super) fn run(
             for (index, out) in batch {
                 if stop.load(Ordering::Relaxed) || budget.time_up() {
                     stop.store(true, Ordering::Relaxed);
-                    results.push((index, Err((0, 0, "time limit reached".into()))));
+                    results.push((index, Err((0, 0, TIME_LIMIT.into()))));
                     continue;
                 }
                 let result = match pieces.get(index) {

@@ -253,7 +253,10 @@ impl Walker<'_, '_> {
                     format!("directory {}: {error}", shown()),
                 );
             }
-            for found in entries {
+            for (n, found) in entries.into_iter().enumerate() {
+                if n % 1024 == 1023 && cx.time_up("reading squashfs directories") {
+                    return;
+                }
                 if self.pending.len() >= self.max_entries {
                     cx.truncate(
                         LimitKind::Entries,
@@ -359,7 +362,8 @@ impl Walker<'_, '_> {
         let block_size = u64::from(sb.block_size);
         let log = sb.block_log();
         let want = cx.cap_file(path, usize::try_from(file.size).unwrap_or(usize::MAX));
-        let mut granted = cx.reserve(path, u64::try_from(want).unwrap_or(u64::MAX));
+        let reserved = cx.reserve(path, u64::try_from(want).unwrap_or(u64::MAX));
+        let mut granted = reserved;
         let full_blocks = if file.fragment.is_some() {
             file.size >> log
         } else {
@@ -399,6 +403,8 @@ impl Walker<'_, '_> {
                 }
             }
         }
+        // What a short block list or a missing fragment took away is not produced.
+        cx.unreserve(reserved.saturating_sub(granted));
         let job = Job {
             start: file.start,
             size: file.size,
@@ -494,8 +500,13 @@ impl Format for SquashfsFormat {
             let produced = u64::try_from(result.content.len()).unwrap_or(u64::MAX);
             let granted = u64::try_from(job.granted).unwrap_or(u64::MAX);
             cx.unreserve(granted.saturating_sub(produced));
-            if let Some((at, why)) = &result.error {
-                cx.error(*at, format!("{}: {why}", crate::tree::escape_path(path)));
+            match &result.error {
+                // The time limit is recorded once, as a truncation.
+                Some((_, why)) if why == data::TIME_LIMIT => {}
+                Some((at, why)) => {
+                    cx.error(*at, format!("{}: {why}", crate::tree::escape_path(path)));
+                }
+                None => {}
             }
         }
         let mut tree = cx.new_tree();
