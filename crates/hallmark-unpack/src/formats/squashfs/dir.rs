@@ -7,6 +7,9 @@ use super::superblock::Version;
 /// Most entries one header may announce (the format's own limit).
 const RUN_MAX: u64 = 256;
 
+/// Largest directory listing read (about two million entries); real ones are kilobytes.
+const LISTING_MAX: u64 = 64 << 20;
+
 /// One name in a directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct DirEntry {
@@ -36,6 +39,12 @@ pub(super) fn read(
             )),
         );
     };
+    if size > LISTING_MAX {
+        return (
+            Vec::new(),
+            Some(format!("listing of {size} bytes: not read")),
+        );
+    }
     let mut cur = Cursor {
         block: start,
         offset,
