@@ -37,6 +37,9 @@ const PARALLEL_MIN_INPUT: u64 = 1 << 20;
 /// Why a piece was not decoded when the time limit stopped decoding.
 pub(super) const TIME_LIMIT: &str = "time limit reached";
 
+/// Compressed blocks tried, in order, to decide an undecided compression.
+const DETECTION_TRIES: usize = 16;
+
 /// Fragment blocks each worker keeps.
 const FRAGMENT_CACHE: usize = 4;
 
@@ -376,16 +379,19 @@ pub(super) fn run(
         .collect();
     let bytes: &[u8] = image;
 
-    // Decide the compression on the first compressed block before sharing the decoder.
-    if decoder.chosen().is_none() {
-        let first = pieces
-            .iter()
-            .flat_map(|p| &p.blocks)
-            .find(|b| b.word != 0 && b.word & UNCOMPRESSED == 0);
-        if let Some(block) = first {
-            if let Ok(raw) = slice(bytes, block.pos, block.word & SIZE_MASK) {
-                let _ = decoder.decode_into(raw, &mut vec![0u8; block.len], true);
-            }
+    // Decide the compression on the first compressed blocks before sharing the decoder, so
+    // that threads never race to decide it.
+    let compressed = pieces
+        .iter()
+        .flat_map(|p| &p.blocks)
+        .filter(|b| b.word != 0 && b.word & UNCOMPRESSED == 0)
+        .take(DETECTION_TRIES);
+    for block in compressed {
+        if decoder.chosen().is_some() {
+            break;
+        }
+        if let Ok(raw) = slice(bytes, block.pos, block.word & SIZE_MASK) {
+            let _ = decoder.decode_into(raw, &mut vec![0u8; block.len], true);
         }
     }
     if decoder.chosen().is_none() {
