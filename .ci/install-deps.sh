@@ -33,3 +33,5 @@ need_packages u-boot-tools device-tree-compiler
 need_packages mtd-utils util-linux util-linux-extra
 # e2fsprogs, genext2fs: ext fixtures; android-sdk-libsparse-utils (img2simg): sparse images.
 need_packages e2fsprogs genext2fs android-sdk-libsparse-utils
+# squashfs-tools (mksquashfs, unsquashfs): squashfs fixtures.
+need_packages squashfs-tools

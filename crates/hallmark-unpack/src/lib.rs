@@ -60,6 +60,8 @@ mod scan;
 #[cfg(test)]
 mod testkit;
 #[cfg(test)]
+mod testkit_squashfs;
+#[cfg(test)]
 mod testkit_ubi;
 pub mod tree;
 mod unpack;

@@ -186,6 +186,7 @@ fn the_registry_is_public_and_sorted() {
             "lzma",
             "lzo",
             "romfs",
+            "squashfs",
             "tar",
             "tplink",
             "tplink-img0",

@@ -20,6 +20,7 @@ mod lz4;
 mod lzma;
 mod lzo;
 mod romfs;
+mod squashfs;
 mod tar;
 mod tplink;
 mod tplink_img0;
@@ -52,6 +53,7 @@ pub(crate) static FORMATS: &[&dyn Format] = &[
     &lzma::LzmaFormat,
     &lzo::LzoFormat,
     &romfs::RomfsFormat,
+    &squashfs::SquashfsFormat,
     &tar::TarFormat,
     &tplink::TplinkFormat,
     &tplink_img0::TplinkImg0Format,
@@ -163,6 +165,9 @@ pub(crate) mod tests {
                 b.file(0, b"f", &payload, false);
                 b.finish()
             }
+            "squashfs" => crate::testkit_squashfs::SquashfsBuilder::new()
+                .file(b"f", &payload)
+                .finish(),
             "tar" => testkit::TarBuilder::new().file(b"f", &payload).finish(),
             "ubi" => crate::testkit_ubi::UbiBuilder::image(
                 1024,
