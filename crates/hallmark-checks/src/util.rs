@@ -83,7 +83,9 @@ impl<'c> Judge<'c> {
     /// when `decided`, with `summary`; else NOT_APPLICABLE with `summary` as the reason.
     pub(crate) fn finish(self, applicable: bool, summary: impl Into<String>) -> Outcome {
         let summary = summary.into();
-        let (verdict, summary) = if !self.findings.is_empty() {
+        // Informational findings (an inventory note) never fail a check.
+        let failing = self.findings.iter().any(|f| f.severity != Severity::Info);
+        let (verdict, summary) = if failing {
             let n = self.findings.len();
             (
                 Verdict::Fail,

@@ -105,3 +105,78 @@ fn authorized_keys(check: &AuthorizedKeys, facts: &Facts) -> Outcome {
     }
     judge.finish(true, "no pre-authorised login keys")
 }
+
+check! {
+    /// Certificates shipped in the image.
+    Certificates {
+        id: "keys-certificates",
+        title: "No device certificate is shared by every unit",
+        requirements: ["ECD-3.5", "ECD-2.7"],
+        severity: Medium,
+        doc: "## What it checks\nEvery X.509 certificate in the image. A certificate whose private key is also in the image is a device identity every unit shares: it fails. Other certificates (CA bundles, vendor CAs) are listed for information.\n\n## Why it matters\nA device certificate with its key in the firmware identifies every unit and nobody: anyone can impersonate any device, and clients cannot tell units apart. Self-signed device certificates also train users to click through warnings.\n\n## Evidence\nThe certificate's subject, issuer, validity, whether it is self-signed, and the private key that matches it.\n\n## How to fix\nGenerate the device key and certificate on the device at first boot or provision them per device at manufacture; support enrolment with the enterprise PKI (EST or SCEP) so the owner can replace them.\n\n## Inconclusive when\nNo root filesystem was examined, or the keys collector saw only part of the image.\n",
+        evaluate: certificates,
+    }
+}
+
+fn certificates(check: &Certificates, facts: &Facts) -> Outcome {
+    let mut judge = Judge::new(check);
+    if !judge.needs(facts, "keys", "certificates") {
+        return judge.finish(true, "");
+    }
+    let private: Vec<&str> = facts
+        .keys
+        .iter()
+        .filter(|k| k.kind == KeyKind::PrivateKey)
+        .filter_map(|k| k.fingerprint.as_deref())
+        .collect();
+    let mut count = 0usize;
+    for key in facts.keys.iter().filter(|k| k.kind == KeyKind::Certificate) {
+        let Some(cert) = &key.certificate else {
+            continue;
+        };
+        count = count.saturating_add(1);
+        let shared = key
+            .fingerprint
+            .as_deref()
+            .is_some_and(|f| private.contains(&f));
+        let what = format!(
+            "subject {}, issuer {}, valid {} to {}{}",
+            cert.subject,
+            cert.issuer,
+            cert.not_before,
+            cert.not_after,
+            if cert.self_signed {
+                ", self-signed"
+            } else {
+                ""
+            }
+        );
+        if shared {
+            judge.fail(
+                &key.location,
+                None,
+                format!("device certificate {} ships with its private key", cert.subject),
+                what,
+                "every unit presents the same identity, and its key is public",
+                "Generate or provision a unique key and certificate per device; support enterprise PKI enrolment.",
+            );
+        } else {
+            judge.fail(
+                &key.location,
+                Some(Severity::Info),
+                format!(
+                    "certificate {}{}",
+                    cert.subject,
+                    if cert.ca { " (CA)" } else { "" }
+                ),
+                what,
+                "listed for the certificate inventory; its private key is not in the image",
+                "Keep trust anchors updatable and let the owner add or remove CAs.",
+            );
+        }
+    }
+    judge.finish(
+        true,
+        format!("{count} certificates, none sharing a device identity"),
+    )
+}

@@ -59,6 +59,7 @@ pub static CHECKS: &[&dyn Check] = &[
     &accounts::StrongHashes,
     &binaries::ExploitMitigations,
     &keys::AuthorizedKeys,
+    &keys::Certificates,
     &keys::PrivateKeys,
     &logging::LogDaemon,
     &logging::RemoteLogging,
