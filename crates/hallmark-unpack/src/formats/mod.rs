@@ -202,6 +202,28 @@ pub(crate) mod tests {
         }
     }
 
+    /// Writes each format's sample as a fuzzing seed: `fuzz/corpus/format_<id>/sample` and, for
+    /// the recursive driver, `fuzz/corpus/unpack/<id>`. A tool, not a check:
+    /// `HALLMARK_FUZZ_SEEDS=fuzz/corpus cargo test -p hallmark-unpack --lib write_fuzz_seeds -- --ignored`
+    #[test]
+    #[ignore = "writes fuzzing seeds when HALLMARK_FUZZ_SEEDS is set"]
+    fn write_fuzz_seeds() {
+        let Some(root) = std::env::var_os("HALLMARK_FUZZ_SEEDS") else {
+            return;
+        };
+        let root = std::path::PathBuf::from(root);
+        for format in FORMATS {
+            let id = format.id();
+            let bytes = sample(id);
+            let dir = root.join(format!("format_{}", id.replace('-', "_")));
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join("sample"), &bytes).unwrap();
+            let dir = root.join("unpack");
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join(id), &bytes).unwrap();
+        }
+    }
+
     #[test]
     fn ids_are_unique_sorted_and_lowercase() {
         let ids: Vec<&str> = FORMATS.iter().map(|f| f.id()).collect();
