@@ -71,6 +71,24 @@ mod tests {
                 "no fuzz target for {id}: run fuzz/gen-targets.sh"
             );
         }
+        // Each target is declared once (cargo refuses a manifest with duplicate binaries).
+        let names: Vec<&str> = manifest
+            .lines()
+            .filter(|l| l.starts_with("name = \"") && !l.contains("hallmark-fuzz"))
+            .collect();
+        let mut unique = names.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(
+            names.len(),
+            unique.len(),
+            "duplicate fuzz targets: run fuzz/gen-targets.sh"
+        );
+        assert_eq!(
+            names.len(),
+            format_ids().len() + 1,
+            "stale fuzz targets: run fuzz/gen-targets.sh"
+        );
     }
 
     #[test]
