@@ -32,6 +32,25 @@ pub struct AssessArgs {
     /// Do not print progress on standard error.
     #[arg(short, long)]
     quiet: bool,
+
+    /// How far down the password dictionary each hash is tested: the likely candidates
+    /// (vendor defaults, botnet lists, user-name variants; about 350) or the whole dictionary
+    /// (about 3,300).
+    #[arg(long, value_enum, value_name = "DEPTH", default_value_t = CrackArg::Likely)]
+    crack: CrackArg,
+
+    /// Work allowed for testing password hashes, over all accounts, in units of about one
+    /// MD5-crypt computation (0.1 ms of one core); see `hallmark explain accounts-default-passwords`.
+    #[arg(long, value_name = "UNITS", default_value_t = hallmark_collect::Options::default().crack_budget)]
+    crack_budget: u64,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum CrackArg {
+    /// User-name variants, vendor defaults, botnet lists, the most common passwords.
+    Likely,
+    /// The whole dictionary, adding common passwords and keyboard and digit patterns.
+    Full,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -60,7 +79,15 @@ pub fn run(catalog: &Catalog, args: &AssessArgs, out: &mut dyn Write) -> anyhow:
         unpacked.stats.bytes_produced,
         unpacked.stats.elapsed
     ));
-    let facts = hallmark_collect::collect(&unpacked, &hallmark_collect::Options::default());
+    let options = hallmark_collect::Options {
+        crack_budget: args.crack_budget,
+        crack_depth: match args.crack {
+            CrackArg::Likely => hallmark_collect::CrackDepth::Likely,
+            CrackArg::Full => hallmark_collect::CrackDepth::Full,
+        },
+        ..hallmark_collect::Options::default()
+    };
+    let facts = hallmark_collect::collect(&unpacked, &options);
     progress("running checks");
     let outcomes = hallmark_checks::evaluate(&facts);
     let requirements = hallmark_checks::requirement_results(catalog, &outcomes);

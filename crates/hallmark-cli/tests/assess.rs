@@ -124,3 +124,88 @@ fn a_missing_image_is_a_usage_error() {
     assert_eq!(code, 2);
     assert!(err.contains("cannot assess"), "{err}");
 }
+
+/// A newc cpio archive of `files` (path, content), regular files with mode 0644.
+fn cpio(files: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut entry = |name: &str, mode: u32, data: &[u8]| {
+        let header = format!(
+            "070701{:08x}{mode:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}",
+            1,
+            0,
+            0,
+            1,
+            0,
+            data.len(),
+            0,
+            0,
+            0,
+            0,
+            name.len() + 1,
+            0
+        );
+        out.extend_from_slice(header.as_bytes());
+        out.extend_from_slice(name.as_bytes());
+        out.push(0);
+        while out.len() % 4 != 0 {
+            out.push(0);
+        }
+        out.extend_from_slice(data);
+        while out.len() % 4 != 0 {
+            out.push(0);
+        }
+    };
+    for dir in ["etc", "bin"] {
+        entry(dir, 0o040755, b"");
+    }
+    for (path, data) in files {
+        entry(path, 0o100644, data);
+    }
+    entry("TRAILER!!!", 0, b"");
+    out
+}
+
+#[test]
+fn password_dictionary_depth_and_budget() {
+    // One account with a random password (MD5-crypt, so the whole dictionary is cheap).
+    let dir = std::env::temp_dir().join(format!("hallmark-crack-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let image = dir.join("rootfs.cpio");
+    std::fs::write(
+        &image,
+        cpio(&[
+            ("etc/passwd", b"root:x:0:0:root:/root:/bin/sh\n"),
+            (
+                "etc/shadow",
+                b"root:$1$Hm4rkT35$Koocst0fUN32ywnk9IVeY/:19723:0:99999:7:::\n",
+            ),
+        ]),
+    )
+    .unwrap();
+    let outcome = |extra: &[&str]| {
+        let mut args = vec!["assess", image.to_str().unwrap(), "--format", "json", "-q"];
+        args.extend_from_slice(extra);
+        let (code, out, err) = hallmark(&args);
+        assert_eq!(code, 0, "{err}");
+        let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let o = report["outcomes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["check"] == "accounts-default-passwords")
+            .unwrap()
+            .clone();
+        (o["verdict"].as_str().unwrap().to_owned(), o.to_string())
+    };
+    let (verdict, likely) = outcome(&[]);
+    assert_eq!(verdict, "PASS", "{likely}");
+    assert!(likely.contains("likely candidates"), "{likely}");
+    let (verdict, full) = outcome(&["--crack", "full"]);
+    assert_eq!(verdict, "PASS", "{full}");
+    assert!(full.contains("whole dictionary"), "{full}");
+    // A budget too small for the likely candidates leaves the question open.
+    let (verdict, starved) = outcome(&["--crack-budget", "10"]);
+    assert_eq!(verdict, "INCONCLUSIVE", "{starved}");
+    assert!(starved.contains("only 10 candidates"), "{starved}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -26,6 +26,7 @@ use hallmark_model::facts::{Coverage, CoverageStatus, Facts};
 use hallmark_unpack::Unpacked;
 
 pub use collectors::COLLECTORS;
+pub use crack::Depth as CrackDepth;
 pub use image::{File, Image};
 
 /// Settings for a collection run.
@@ -35,9 +36,12 @@ pub struct Options {
     /// units of about one MD5-crypt computation (about 0.1 ms of one core): one DES or
     /// MD5-crypt test costs 1, SHA-512-crypt 8 at its default rounds, bcrypt cost 10 costs 512,
     /// yescrypt at its default parameters 256 (the weights are documented in `crack::scheme`).
-    /// The default covers the whole dictionary (about 3,300 candidates) for every MD5 or DES
-    /// hash and for several SHA-512 ones: about 20 CPU-seconds at most.
+    /// The default (100,000: about 10 CPU-seconds at most) covers the likely candidates of
+    /// dozens of SHA-512 hashes, or the whole dictionary for several; a hash whose share runs
+    /// out first is reported as not fully tested.
     pub crack_budget: u64,
+    /// How far down the candidate list each hash is tested (see [`CrackDepth`]).
+    pub crack_depth: CrackDepth,
     /// Largest file (in bytes) the content scanners (secrets, keys) read.
     pub max_scan_bytes: u64,
 }
@@ -45,7 +49,8 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Options {
         Options {
-            crack_budget: 200_000,
+            crack_budget: 100_000,
+            crack_depth: CrackDepth::Likely,
             max_scan_bytes: 16 * 1024 * 1024,
         }
     }

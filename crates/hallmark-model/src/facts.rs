@@ -239,10 +239,13 @@ pub enum Crack {
         /// Why it is in the dictionary (e.g. `vendor default`, `common`, `user name`).
         source: String,
     },
-    /// No dictionary entry matched.
+    /// No candidate matched.
     NotFound {
         /// How many candidates were tried.
         tried: u64,
+        /// Whether they were the whole dictionary; otherwise only the likely candidates
+        /// (vendor defaults, botnet lists, user-name variants, the most common passwords).
+        full: bool,
     },
     /// The CPU budget ran out before the dictionary was exhausted.
     BudgetExhausted {

@@ -85,7 +85,7 @@ check! {
         title: "No account uses a default or guessable password",
         requirements: ["ECD-2.1", "ECD-2.3"],
         severity: Critical,
-        doc: "## What it checks\nEvery password hash in the image is tested against Hallmark's bundled dictionary of vendor default and common passwords, and against the account's own name.\n\n## Why it matters\nA password baked into the firmware is the same on every unit shipped; a default or common one is in every attacker's first list (this is how botnets such as Mirai spread).\n\n## Evidence\nThe account, its hash scheme and the password that matched, with the file and line of the hash.\n\n## How to fix\nDo not ship passwords in the image: ship accounts locked and require a unique password at first use, or provision a unique random password per device at manufacture (printed on the label). Reject known-weak passwords when users set them.\n\n## Inconclusive when\nNo account files were examined, or some hashes could not be tested (unsupported scheme, or the cracking budget ran out before the dictionary was exhausted).\n",
+        doc: "## What it checks\nEvery password hash in the image is tested against Hallmark's bundled dictionary. By default each hash is tested against the likely candidates: the account's own name and its common variants, empty-looking words, every vendor default and botnet-list password, and the most common passwords (about 350). `--crack full` adds the rest of the dictionary: common passwords and keyboard and digit patterns (about 3,300 in all).\n\n## Why it matters\nA password baked into the firmware is the same on every unit shipped; a default or common one is in every attacker's first list (this is how botnets such as Mirai spread).\n\n## Evidence\nThe account, its hash scheme and the password that matched, with the file and line of the hash.\n\n## How to fix\nDo not ship passwords in the image: ship accounts locked and require a unique password at first use, or provision a unique random password per device at manufacture (printed on the label). Reject known-weak passwords when users set them.\n\n## Inconclusive when\nNo account files were examined, or some hashes could not be tested (unsupported scheme, or the cracking budget ran out before every candidate of the chosen depth was tried; `--crack-budget` raises it).\n",
         evaluate: default_passwords,
     }
 }
@@ -96,6 +96,7 @@ fn default_passwords(check: &DefaultPasswords, facts: &Facts) -> Outcome {
         return judge.finish(true, "");
     };
     let mut tested = 0usize;
+    let mut all_full = true;
     for a in accounts {
         let Password::Hash { scheme, crack, .. } = &a.password else {
             continue;
@@ -109,7 +110,10 @@ fn default_passwords(check: &DefaultPasswords, facts: &Facts) -> Outcome {
                 "the password is in public default-password lists and is the same on every unit",
                 "Remove the password from the image: lock the account and require a unique password at first use, or provision a unique random password per device.",
             ),
-            Crack::NotFound { .. } => tested = tested.saturating_add(1),
+            Crack::NotFound { full, .. } => {
+                tested = tested.saturating_add(1);
+                all_full &= *full;
+            }
             Crack::BudgetExhausted { tried } => judge.missing(format!(
                 "the password of '{}' was tested against only {tried} candidates before the budget ran out",
                 a.name
@@ -117,10 +121,12 @@ fn default_passwords(check: &DefaultPasswords, facts: &Facts) -> Outcome {
             Crack::Unsupported => judge.missing(format!("the {scheme:?} hash of '{}' could not be tested", a.name)),
         }
     }
-    judge.finish(
-        true,
-        format!("{tested} password hashes resisted the default-password dictionary"),
-    )
+    let depth = if all_full {
+        "the whole dictionary of default, common and pattern passwords"
+    } else {
+        "the likely candidates (vendor defaults, botnet lists, user-name variants, the most common passwords; `--crack full` tries the whole dictionary)"
+    };
+    judge.finish(true, format!("{tested} password hashes resisted {depth}"))
 }
 
 check! {
@@ -259,7 +265,10 @@ pub(crate) mod tests {
                     Password::Hash {
                         scheme: HashScheme::Sha512,
                         hash: "$6$a$b".into(),
-                        crack: Crack::NotFound { tried: 3000 },
+                        crack: Crack::NotFound {
+                            tried: 3000,
+                            full: true,
+                        },
                     },
                 ),
                 account("daemon", 1, Password::Locked { field: "*".into() }),

@@ -485,9 +485,7 @@ impl Collector for AccountsCollector {
         }
 
         let accounts = build_accounts(&sets, &groups, &mut notes);
-        facts
-            .accounts
-            .extend(crack_accounts(accounts, options.crack_budget));
+        facts.accounts.extend(crack_accounts(accounts, options));
         coverage(image, examined, notes.into_vec())
     }
 }
@@ -818,7 +816,7 @@ fn classify(field: &str) -> (Password, Option<Hash>) {
 }
 
 /// Tests each distinct (hash, user) once and fills in the results.
-fn crack_accounts(pending: Vec<Pending>, budget: u64) -> Vec<Account> {
+fn crack_accounts(pending: Vec<Pending>, options: &Options) -> Vec<Account> {
     let mut distinct: Vec<(String, String, usize)> = Vec::new(); // (hash, user, first pending)
     let mut job_of: Vec<Option<usize>> = Vec::with_capacity(pending.len());
     for (i, p) in pending.iter().enumerate() {
@@ -846,7 +844,7 @@ fn crack_accounts(pending: Vec<Pending>, budget: u64) -> Vec<Account> {
             Some(Job { hash, user })
         })
         .collect();
-    let results = crack::crack_all(&jobs, budget);
+    let results = crack::crack_all(&jobs, options.crack_depth, options.crack_budget);
     pending
         .into_iter()
         .zip(job_of)

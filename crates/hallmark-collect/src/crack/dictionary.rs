@@ -3,6 +3,8 @@
 //! Format (one entry a line, UTF-8, `\r` before `\n` ignored):
 //! - `#@ <source>` starts a section: the entries after it have that source (e.g.
 //!   `vendor default`, `common password`);
+//! - `#= extended` ends the *likely* entries (tried at every depth); the entries after it are
+//!   tried only at [`Depth::Full`](crate::CrackDepth::Full);
 //! - other lines starting with `#`, and blank lines, are comments;
 //! - `<password>` or `<password><TAB><tag>`: the tag (a vendor or product) is reported with
 //!   the section's source, as `vendor default (Ubiquiti)`.
@@ -23,6 +25,8 @@ pub(crate) struct Entry {
     pub(crate) section: &'static str,
     /// Vendor or product, when the line gives one.
     pub(crate) tag: Option<&'static str>,
+    /// Whether it comes before the `#= extended` marker.
+    pub(crate) likely: bool,
 }
 
 static ENTRIES: LazyLock<Vec<Entry>> = LazyLock::new(|| parse(TEXT));
@@ -34,11 +38,16 @@ pub(crate) fn entries() -> &'static [Entry] {
 
 fn parse(text: &'static str) -> Vec<Entry> {
     let mut section = "dictionary";
+    let mut likely = true;
     let mut out = Vec::new();
     for line in text.lines() {
         let line = line.strip_suffix('\r').unwrap_or(line);
         if let Some(source) = line.strip_prefix("#@") {
             section = source.trim();
+            continue;
+        }
+        if line.trim_end() == "#= extended" {
+            likely = false;
             continue;
         }
         if line.is_empty() || line.starts_with('#') {
@@ -53,6 +62,7 @@ fn parse(text: &'static str) -> Vec<Entry> {
                 password,
                 section,
                 tag,
+                likely,
             });
         }
     }
@@ -67,7 +77,7 @@ mod tests {
     #[test]
     fn format() {
         let e = parse(
-            "# comment\n#@ vendor default\nubnt\tUbiquiti\r\n\nadmin\n#@ common password\n123456\n",
+            "# comment\n#@ vendor default\nubnt\tUbiquiti\r\n\nadmin\n#@ common password\n#= extended\n123456\n",
         );
         assert_eq!(
             e,
@@ -75,17 +85,20 @@ mod tests {
                 Entry {
                     password: "ubnt",
                     section: "vendor default",
-                    tag: Some("Ubiquiti")
+                    tag: Some("Ubiquiti"),
+                    likely: true,
                 },
                 Entry {
                     password: "admin",
                     section: "vendor default",
-                    tag: None
+                    tag: None,
+                    likely: true,
                 },
                 Entry {
                     password: "123456",
                     section: "common password",
-                    tag: None
+                    tag: None,
+                    likely: false,
                 },
             ]
         );
@@ -97,6 +110,13 @@ mod tests {
         assert!(e.len() >= 2000, "{} entries", e.len());
         // Vendor defaults come first, then the rest.
         assert_eq!(e[0].section, "vendor default");
+        // The likely entries (every vendor default and botnet entry, and a few of the most
+        // common passwords) come first and are a small part of the whole.
+        let likely = e.iter().take_while(|e| e.likely).count();
+        assert!(e[likely..].iter().all(|e| !e.likely));
+        assert!((300..=400).contains(&likely), "{likely} likely entries");
+        assert!(e[..likely].iter().any(|e| e.section == "IoT botnet list"));
+        assert!(e[likely..].iter().all(|e| e.section != "vendor default"));
         let sections: Vec<&str> = e.iter().map(|e| e.section).collect();
         let mut order: Vec<&str> = sections.clone();
         order.dedup();

@@ -5,9 +5,18 @@
 //! 1. the user name itself (`user name`), then the empty password and empty-looking words
 //!    (`empty-looking`: `""`, a space, `none`, `null`, ...);
 //! 2. variants of the user name (`user name variant`: case changes, `u` + digits such as `u1`,
-//!    `u123`, `u2024`, `u!`, the name doubled or reversed);
+//!    `u123`, `u!`, the name doubled or reversed);
 //! 3. the bundled dictionary (`data/passwords.txt`) in file order: vendor defaults first, then
-//!    common passwords, each with the source its section or line gives.
+//!    lists from IoT botnets, then common passwords and patterns, each with the source its
+//!    section or line gives.
+//!
+//! **Depth.** At [`Depth::Likely`] (the default) a hash is tested against the *likely*
+//! candidates: the user name and its common variants, the empty-looking words, every vendor
+//! default and botnet entry, and the few most common passwords (about 350 in all, the entries
+//! above the dictionary's `#= extended` marker). That is what "no universal default
+//! credentials" asks about, and it keeps a slow hash (SHA-512-crypt: about 0.8 ms a test) to a
+//! fraction of a second. [`Depth::Full`] adds the rest of the user-name variants and the
+//! dictionary's common passwords and keyboard and digit patterns (about 3,300 in all).
 //!
 //! For DES, which reads only the first 8 characters, candidates that agree on those are tried
 //! once.
@@ -70,14 +79,29 @@ const EMPTY_LOOKING: &[&str] = &[
     "-",
 ];
 
-/// Suffixes appended to the user name.
+/// How far down the candidate list each hash is tested.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Depth {
+    /// The likely candidates: user-name variants, vendor defaults, botnet lists and the most
+    /// common passwords (about 350).
+    #[default]
+    Likely,
+    /// Every candidate (about 3,300).
+    Full,
+}
+
+/// Suffixes appended to the user name, the likely ones first (the rest only at
+/// [`Depth::Full`]).
 const USER_SUFFIXES: &[&str] = &[
-    "1", "12", "123", "1234", "12345", "123456", "0", "00", "01", "2", "!", "@", "#", "1!", "123!",
-    "@123", "2020", "2021", "2022", "2023", "2024", "2025", "99", "007", "111", "888",
+    "1", "123", "1234", "12345", "123456", "!", "@123", "12", "0", "00", "01", "2", "@", "#", "1!",
+    "123!", "2020", "2021", "2022", "2023", "2024", "2025", "99", "007", "111", "888",
 ];
 
-/// The candidates for user `user`, most likely first, without repeats.
-pub(crate) fn candidates(user: &str) -> Vec<Candidate> {
+/// How many of [`USER_SUFFIXES`] are tried at [`Depth::Likely`], on the name as it is.
+const LIKELY_USER_SUFFIXES: usize = 7;
+
+/// The candidates for user `user` at `depth`, most likely first, without repeats.
+pub(crate) fn candidates(user: &str, depth: Depth) -> Vec<Candidate> {
     let mut out = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
     let mut push = |password: Cow<'static, str>, source: Cow<'static, str>| {
@@ -102,15 +126,23 @@ pub(crate) fn candidates(user: &str) -> Vec<Candidate> {
         for v in [lower.clone(), user.to_uppercase(), capital.clone()] {
             push(user_owned(v), variant());
         }
-        for base in [user, lower.as_str(), capital.as_str()] {
-            for suffix in USER_SUFFIXES {
-                push(user_owned(format!("{base}{suffix}")), variant());
-            }
+        for suffix in USER_SUFFIXES.iter().take(LIKELY_USER_SUFFIXES) {
+            push(user_owned(format!("{user}{suffix}")), variant());
         }
         push(user_owned(format!("{user}{user}")), variant());
         push(user_owned(user.chars().rev().collect()), variant());
+        if depth == Depth::Full {
+            for base in [user, lower.as_str(), capital.as_str()] {
+                for suffix in USER_SUFFIXES {
+                    push(user_owned(format!("{base}{suffix}")), variant());
+                }
+            }
+        }
     }
     for entry in dictionary::entries() {
+        if depth == Depth::Likely && !entry.likely {
+            break;
+        }
         let source = match entry.tag {
             Some(tag) => Cow::Owned(format!("{} ({tag})", entry.section)),
             None => Cow::Borrowed(entry.section),
@@ -120,8 +152,8 @@ pub(crate) fn candidates(user: &str) -> Vec<Candidate> {
     out
 }
 
-/// Tests every job within `budget` units; one [`Crack`] per job, in job order.
-pub(crate) fn crack_all(jobs: &[Job<'_>], budget: u64) -> Vec<Crack> {
+/// Tests every job to `depth` within `budget` units; one [`Crack`] per job, in job order.
+pub(crate) fn crack_all(jobs: &[Job<'_>], depth: Depth, budget: u64) -> Vec<Crack> {
     let mut results: Vec<Option<Crack>> = vec![None; jobs.len()];
     // Candidate lists are built once per distinct user name.
     let mut lists: Vec<(String, Vec<Candidate>)> = Vec::new();
@@ -146,7 +178,7 @@ pub(crate) fn crack_all(jobs: &[Job<'_>], budget: u64) -> Vec<Crack> {
         let list = match lists.iter().position(|(k, _)| *k == key) {
             Some(l) => l,
             None => {
-                let mut c = candidates(job.user);
+                let mut c = candidates(job.user, depth);
                 if job.hash.truncates_at_8() {
                     c = first_8_distinct(c);
                 }
@@ -190,7 +222,10 @@ pub(crate) fn crack_all(jobs: &[Job<'_>], budget: u64) -> Vec<Crack> {
                 source: c.source.to_string(),
             },
             None if limit < candidates.len() => Crack::BudgetExhausted { tried: tried_u64 },
-            None => Crack::NotFound { tried: tried_u64 },
+            None => Crack::NotFound {
+                tried: tried_u64,
+                full: depth == Depth::Full,
+            },
         };
         if let Some(r) = results.get_mut(i) {
             *r = Some(crack);
@@ -276,7 +311,7 @@ mod tests {
 
     fn crack(hash: &str, user: &str, budget: u64) -> Crack {
         let hash = Hash::parse(hash).unwrap();
-        crack_all(&[Job { hash: &hash, user }], budget).remove(0)
+        crack_all(&[Job { hash: &hash, user }], Depth::Full, budget).remove(0)
     }
 
     fn found(password: &str, source: &str) -> Crack {
@@ -288,7 +323,7 @@ mod tests {
 
     #[test]
     fn user_name_comes_first_then_empty_looking_then_variants() {
-        let c = candidates("support");
+        let c = candidates("support", Depth::Full);
         assert_eq!(c[0].password, "support");
         assert_eq!(c[0].source, "user name");
         assert_eq!(c[1].password, "");
@@ -338,10 +373,13 @@ mod tests {
     fn random_password_is_not_found_and_counts_what_was_tried() {
         // router-armhf operator: SHA-512-crypt of a random 48-hex-character password.
         let operator = "$6$OperSalt0001$2nVtmIr2oxDYkZ/xCVIceDucN6sQyHlEhxmYG.4ZmHNbe8vmoiZ8EbeAzgCKmlhmsgQ8UI9VE3ViE7P6340HD/";
-        let n = candidates("operator").len() as u64;
+        let n = candidates("operator", Depth::Full).len() as u64;
         assert_eq!(
             crack(operator, "operator", u64::MAX),
-            Crack::NotFound { tried: n }
+            Crack::NotFound {
+                tried: n,
+                full: true
+            }
         );
     }
 
@@ -362,13 +400,14 @@ mod tests {
                     user: "root",
                 },
             ],
+            Depth::Full,
             600,
         );
         let Crack::Found { password, .. } = &got[1] else {
             panic!("{got:?}")
         };
         assert_eq!(password, "admin");
-        let root_tried = candidates("root")
+        let root_tried = candidates("root", Depth::Full)
             .iter()
             .position(|c| c.password == "admin")
             .unwrap() as u64
@@ -378,6 +417,57 @@ mod tests {
             Crack::BudgetExhausted {
                 tried: (600 - root_tried) / 8
             }
+        );
+    }
+
+    #[test]
+    fn likely_depth_is_a_prefix_of_full_with_every_vendor_default() {
+        let likely = candidates("operator", Depth::Likely);
+        let full = candidates("operator", Depth::Full);
+        assert!((300..=400).contains(&likely.len()), "{}", likely.len());
+        assert!(full.len() > 3000, "{}", full.len());
+        for c in &likely {
+            assert!(full.iter().any(|f| f == c), "{c:?}");
+        }
+        for source in [
+            "user name",
+            "empty-looking",
+            "user name variant",
+            "IoT botnet list",
+        ] {
+            assert!(likely.iter().any(|c| c.source == source), "{source}");
+        }
+        for entry in dictionary::entries() {
+            if entry.section == "vendor default" {
+                assert!(likely.iter().any(|c| c.password == entry.password));
+            }
+        }
+        // The router-armhf negative control resists the likely candidates too, and the whole
+        // likely list is tried.
+        let operator = "$6$OperSalt0001$2nVtmIr2oxDYkZ/xCVIceDucN6sQyHlEhxmYG.4ZmHNbe8vmoiZ8EbeAzgCKmlhmsgQ8UI9VE3ViE7P6340HD/";
+        let hash = Hash::parse(operator).unwrap();
+        let job = Job {
+            hash: &hash,
+            user: "operator",
+        };
+        assert_eq!(
+            crack_all(&[job], Depth::Likely, 100_000),
+            vec![Crack::NotFound {
+                tried: likely.len() as u64,
+                full: false
+            }]
+        );
+        // A default found at both depths comes from the same place.
+        assert_eq!(
+            crack_all(
+                &[Job {
+                    hash: &Hash::parse("$1$fwT3st01$gn4KuuLCKMxebePE90.h5/").unwrap(),
+                    user: "root"
+                }],
+                Depth::Likely,
+                100_000
+            ),
+            vec![crack("$1$fwT3st01$gn4KuuLCKMxebePE90.h5/", "root", 100_000)]
         );
     }
 
@@ -412,7 +502,7 @@ mod tests {
     #[test]
     fn results_do_not_depend_on_threads() {
         let hash = Hash::parse("$1$12345678$hj0uLpdidjPhbMMZeno8X/").unwrap();
-        let c = candidates("user2");
+        let c = candidates("user2", Depth::Full);
         let one = first_match(&hash, &c, c.len(), 1);
         for threads in 2..=4 {
             assert_eq!(first_match(&hash, &c, c.len(), threads), one);
@@ -422,7 +512,7 @@ mod tests {
 
     #[test]
     fn des_tries_each_8_character_prefix_once() {
-        let c = first_8_distinct(candidates("admin"));
+        let c = first_8_distinct(candidates("admin", Depth::Full));
         let mut prefixes = HashSet::new();
         for candidate in &c {
             let b = candidate.password.as_bytes();
