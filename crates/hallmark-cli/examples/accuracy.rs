@@ -1,5 +1,7 @@
 //! Accuracy scoring: assess every synthetic corpus image and compare the findings with the
-//! planted ground truth in its `manifest.json`.
+//! planted ground truth in its `manifest.json`; then the real images against the weaknesses and
+//! controls their `SOURCE.md` documents (`tests/data/real-weaknesses.json`, which
+//! `tests/real_weaknesses.rs` also asserts).
 //!
 //! ```sh
 //! cargo run --release -p hallmark-cli --example accuracy            # prints the table
@@ -244,6 +246,7 @@ fn main() {
     for (label, n) in &images {
         writeln!(out, "- `{label}`: {n} findings").unwrap();
     }
+    real_images(&root, &mut out);
     print!("{out}");
     if write {
         std::fs::write(root.join("docs/accuracy.md"), &out).unwrap();
@@ -265,4 +268,107 @@ fn assess(image: &Path) -> Vec<Finding> {
         .into_iter()
         .flat_map(|o| o.findings)
         .collect()
+}
+
+/// The real images: each documented weakness as found or missed, each documented control as
+/// kept or violated, and the claims we could not reproduce.
+fn real_images(root: &Path, out: &mut String) {
+    let corpus = root.join("../shared/corpus/real");
+    let expected: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(root.join("crates/hallmark-cli/tests/data/real-weaknesses.json")).unwrap(),
+    )
+    .unwrap();
+    let mut cache: BTreeMap<String, Vec<Finding>> = BTreeMap::new();
+    let mut findings = |image: &str| -> Vec<Finding> {
+        cache
+            .entry(image.to_owned())
+            .or_insert_with(|| assess(&corpus.join(image)))
+            .clone()
+    };
+    writeln!(out, "\n# Real images\n").unwrap();
+    writeln!(out, "The weaknesses each `../shared/corpus/real` image's `SOURCE.md` documents, and the finding Hallmark gives (a FAIL finding of that check, at that path, naming that subject).\n").unwrap();
+    writeln!(
+        out,
+        "| image | documented weakness | check | path | found |\n|---|---|---|---|---|"
+    )
+    .unwrap();
+    let (mut total, mut found) = (0, 0);
+    for w in expected["weaknesses"].as_array().unwrap() {
+        let image = w["image"].as_str().unwrap();
+        let check = w["check"].as_str().unwrap();
+        let path = w["path"].as_str().unwrap();
+        let subject = w["subject"].as_str().unwrap();
+        let image_findings = findings(image);
+        let hit = image_findings.iter().find(|f| {
+            f.check == check
+                && f.title.contains(subject)
+                && f.evidence
+                    .iter()
+                    .any(|e| path_of(&e.location) == Some(path))
+        });
+        total += 1;
+        if hit.is_some() {
+            found += 1;
+        }
+        writeln!(
+            out,
+            "| `{}` | {} | `{check}` | `{path}` | {} |",
+            image.split('/').next().unwrap_or(image),
+            w["weakness"].as_str().unwrap(),
+            hit.map_or("**missed**".to_owned(), |f| format!("yes: {}", f.title))
+        )
+        .unwrap();
+    }
+    writeln!(out, "\nFound **{found} of {total}**.\n").unwrap();
+    writeln!(
+        out,
+        "| image | documented control | violations |\n|---|---|---|"
+    )
+    .unwrap();
+    for c in expected["controls"].as_array().unwrap() {
+        let image = c["image"].as_str().unwrap();
+        let checks: Vec<&str> = c["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let path = c["path"].as_str();
+        let violations: Vec<String> = findings(image)
+            .iter()
+            .filter(|f| {
+                checks.contains(&f.check.as_str())
+                    && path
+                        .is_none_or(|p| f.evidence.iter().any(|e| path_of(&e.location) == Some(p)))
+            })
+            .map(|f| format!("{}: {}", f.check, f.title))
+            .collect();
+        writeln!(
+            out,
+            "| `{}` | {} | {} |",
+            image.split('/').next().unwrap_or(image),
+            c["control"].as_str().unwrap(),
+            if violations.is_empty() {
+                "none".to_owned()
+            } else {
+                violations.join("; ")
+            }
+        )
+        .unwrap();
+    }
+    writeln!(
+        out,
+        "\nClaims in `SOURCE.md` we did not reproduce, and why:\n"
+    )
+    .unwrap();
+    for n in expected["not_reproduced"].as_array().unwrap() {
+        writeln!(
+            out,
+            "- `{}`: {}: {}",
+            n["image"].as_str().unwrap().split('/').next().unwrap_or(""),
+            n["claim"].as_str().unwrap(),
+            n["why"].as_str().unwrap()
+        )
+        .unwrap();
+    }
 }

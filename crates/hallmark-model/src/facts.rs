@@ -59,6 +59,10 @@ pub struct Facts {
     /// Operating system kernels seen.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub kernels: Vec<Kernel>,
+    /// Web request handlers (CGI and page scripts) that pass request input to a command
+    /// interpreter.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub injections: Vec<CommandInjection>,
 }
 
 impl Facts {
@@ -504,6 +508,25 @@ pub struct Recovery {
     /// `factory-reset`, `ab-slots`, `recovery-partition`, `firstboot`, ...
     pub mechanism: String,
     /// Where it was seen.
+    pub location: Location,
+}
+
+/// A web request handler that passes request input to a command interpreter unsanitised.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct CommandInjection {
+    /// The handler's language: `shell`, `php` or `lua`.
+    pub language: String,
+    /// The request input that reaches the interpreter (`QUERY_STRING`, `$_GET`, a form
+    /// field, the request body read from standard input, ...).
+    pub input: String,
+    /// The variables it passes through on the way, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub via: Vec<String>,
+    /// What interprets it: `eval`, `sh -c`, `system()`, `os.execute`, ...
+    pub sink: String,
+    /// The line, shortened.
+    pub excerpt: String,
+    /// The handler file and line.
     pub location: Location,
 }
 

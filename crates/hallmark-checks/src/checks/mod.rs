@@ -8,6 +8,7 @@ mod permissions;
 mod services;
 mod transport;
 mod updates;
+mod web;
 
 use crate::Check;
 
@@ -77,6 +78,7 @@ pub static CHECKS: &[&dyn Check] = &[
     &transport::CleartextEndpoints,
     &updates::SecureChannel,
     &updates::SignedUpdates,
+    &web::CommandInjection,
 ];
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ mod permissions;
 mod secrets;
 mod services;
 mod updates;
+mod web;
 
 use crate::Collector;
 
@@ -23,6 +24,7 @@ pub static COLLECTORS: &[&dyn Collector] = &[
     &secrets::SecretsCollector,
     &services::ServicesCollector,
     &updates::UpdatesCollector,
+    &web::WebCollector,
 ];
 
 #[cfg(test)]

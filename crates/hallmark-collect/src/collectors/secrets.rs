@@ -354,13 +354,22 @@ fn scan(file: &File<'_>, path: &str, text: &str, facts: &mut Facts) {
             }
             continue;
         }
-        if path.starts_with("/etc/") {
+        if path.starts_with("/etc/") && !is_name_table(path) {
             config_assignment(file, path, line, line_no, facts);
         }
     }
 }
 
 /// `name=value`, `name = "value"` or `name value` settings named like secrets.
+/// System tables of names and numbers (`kpasswd 464/tcp` in `/etc/services` is a port, not a
+/// password setting).
+fn is_name_table(path: &str) -> bool {
+    matches!(
+        path.rsplit('/').next().unwrap_or(""),
+        "services" | "protocols" | "rpc" | "ethertypes" | "mime.types" | "networks" | "hosts"
+    )
+}
+
 fn config_assignment(file: &File<'_>, path: &str, line: &str, line_no: usize, facts: &mut Facts) {
     let trimmed = line.trim();
     if trimmed.starts_with('#') || trimmed.starts_with(';') || trimmed.starts_with("//") {
@@ -604,6 +613,7 @@ mod tests {
                 "password=$PASSWORD\nkey_file=/etc/ssl/key.pem\nencryption=psk2\npassword=\nsecret = ********\n# password=hunter2\nadmin_password = \"s3cr3t-value\"\n",
             ),
             ("/etc/snmp/snmpd.conf", "rocommunity public\n"),
+            ("/etc/services", "kpasswd\t\t464/tcp\nkpasswd\t\t464/udp\n"),
             ("/usr/share/doc/x.txt", "password=hunter2\n"),
         ]);
         assert_eq!(
