@@ -6,12 +6,15 @@ flushed with `sync` between runs. Wall time is the median of --runs runs (slow t
 --slow-runs times); peak RSS is the largest seen, from GNU time. The result is a Markdown
 table on stdout (and in --output), with the command line that produced it.
 
-    python3 bench/unpack_bench.py --bench-image ../bench-out/bench-rootfs.squashfs \
-        --runs 5 --output /tmp/unpack-bench.md
+    bench/setup-tools.sh    # once: binwalk v3, unblob and their extractors under /work/tools
+    python3 bench/unpack_bench.py --bench-image ../bench-out/bench-rootfs.squashfs --bombs \
+        --runs 5 --slow-runs 3 --output /tmp/unpack-bench.md
 
-Inputs default to every image in ../shared/corpus/{real,synthetic}. A tool that is not
-installed is reported as such, never silently dropped. Install recipes for the other tools
-are in ../shared/reference/anchors-firmware.md (section d).
+Inputs default to every image in ../shared/corpus/{real,synthetic}. `--bombs` adds 1 GiB
+decompression bombs (gzip, xz, zstd and bzip2 of zeros, and a gzip bomb inside a tar), made in
+a temporary directory. A tool that is not installed is reported as such, never silently
+dropped. Install recipes for the other tools are in ../shared/reference/anchors-firmware.md
+(section d); bench/setup-tools.sh follows them.
 """
 
 import argparse
@@ -48,20 +51,66 @@ def is_squashfs(path):
         return f.read(4) in (b"hsqs", b"sqsh")
 
 
-def tools(hallmark):
+def tools(hallmark, tools_dir):
     """name -> (argv builder or None when not installed, slow?)"""
+    def local(rel, name):
+        path = tools_dir / rel
+        return str(path) if path.exists() else shutil.which(name)
+
     found = {
         "hallmark": hallmark if Path(hallmark).exists() else None,
         "unsquashfs": shutil.which("unsquashfs"),
-        "binwalk": shutil.which("binwalk"),
-        "unblob": shutil.which("unblob"),
+        "binwalk": local("bin/binwalk", "binwalk"),
+        "unblob": local("venv/bin/unblob", "unblob"),
     }
+    # unblob runs its extractors (jefferson, ubireader, sasquatch) from PATH.
+    os.environ["PATH"] = os.pathsep.join(
+        [str(tools_dir / "venv" / "bin"), str(tools_dir / "shim"), os.environ.get("PATH", "")])
     return {
         "hallmark": (found["hallmark"] and (lambda i, o: [found["hallmark"], "unpack", str(i), "-o", str(o)]), False),
         "unsquashfs": (found["unsquashfs"] and (lambda i, o: [found["unsquashfs"], "-no-progress", "-d", str(o), str(i)]), False),
-        "binwalk": (found["binwalk"] and (lambda i, o: [found["binwalk"], "-e", "-M", "-C", str(o), str(i)]), True),
+        "binwalk": (found["binwalk"] and (lambda i, o: [found["binwalk"], "-Me", "-q", "-C", str(o), str(i)]), True),
         "unblob": (found["unblob"] and (lambda i, o: [found["unblob"], "-e", str(o), str(i)]), True),
     }
+
+
+def make_bombs(directory):
+    """1 GiB of zeros compressed every way the engine must stop early on."""
+    import bz2
+    import io
+    import lzma
+    import tarfile
+    import zlib
+
+    gib, chunk = 1 << 30, b"\0" * (1 << 20)
+    bombs = []
+
+    def stream(name, compressor):
+        path = directory / name
+        with open(path, "wb") as f:
+            for _ in range(gib // len(chunk)):
+                f.write(compressor.compress(chunk))
+            f.write(compressor.flush())
+        bombs.append(path)
+        return path
+
+    gz = stream("bomb-1gib.gz", zlib.compressobj(9, zlib.DEFLATED, 31))
+    stream("bomb-1gib.xz", lzma.LZMACompressor(preset=6))
+    stream("bomb-1gib.bz2", bz2.BZ2Compressor(9))
+    zstd = shutil.which("zstd")
+    if zstd:
+        path = directory / "bomb-1gib.zst"
+        subprocess.run(f"head -c {gib} /dev/zero | {zstd} -q -19 -o {path}", shell=True, check=True)
+        bombs.append(path)
+    nested = directory / "bomb-nested.tar"
+    with tarfile.open(nested, "w") as tar:
+        data = gz.read_bytes()
+        for n in range(4):
+            info = tarfile.TarInfo(f"layer{n}.gz")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    bombs.append(nested)
+    return bombs
 
 
 def run_once(argv, workdir):
@@ -96,7 +145,10 @@ def main():
     parser.add_argument("--bench-image", type=Path, help="the standard ~80 MB squashfs (../shared/bench)")
     parser.add_argument("--hallmark", default=str(ROOT / "target" / "release" / "hallmark"))
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--slow-runs", type=int, default=1)
+    parser.add_argument("--slow-runs", type=int, default=3)
+    parser.add_argument("--bombs", action="store_true", help="add 1 GiB decompression bombs")
+    parser.add_argument("--tools-dir", type=Path, default=Path(os.environ.get("TOOLS", "/work/tools")),
+                        help="where bench/setup-tools.sh installed binwalk and unblob")
     parser.add_argument("--tools", default="hallmark,unsquashfs,binwalk,unblob")
     parser.add_argument("--output", type=Path)
     parser.add_argument("--json", type=Path, help="also write raw results as JSON")
@@ -105,9 +157,13 @@ def main():
     inputs = list(args.inputs) or corpus_inputs()
     if args.bench_image:
         inputs.append(args.bench_image)
+    bomb_dir = None
+    if args.bombs:
+        bomb_dir = tempfile.TemporaryDirectory(prefix="hallmark-bombs-")
+        inputs.extend(make_bombs(Path(bomb_dir.name)))
     if not inputs:
         sys.exit("no inputs: pass images or put ../shared/corpus beside the repository")
-    available = tools(args.hallmark)
+    available = tools(args.hallmark, args.tools_dir)
     chosen = [t.strip() for t in args.tools.split(",") if t.strip()]
 
     rows, raw = [], []

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the tools bench/unpack_bench.py compares Hallmark with (not needed by the tests):
+# binwalk v3 (cargo), unblob (PyPI, in a venv) and the extractors both call, following
+# ../shared/reference/anchors-firmware.md section d. Everything goes under $TOOLS
+# (default /work/tools): $TOOLS/bin/binwalk, $TOOLS/venv/bin/unblob, and $TOOLS/shim/sasquatch,
+# a stand-in for the patched unsquashfs Debian does not package (it runs stock unsquashfs, so
+# unblob handles standard squashfs; vendor-modified squashfs still fails there, as it would
+# without the real sasquatch).
+set -euo pipefail
+TOOLS=${TOOLS:-/work/tools}
+mkdir -p "$TOOLS/bin" "$TOOLS/shim"
+SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+$SUDO apt-get update -qq
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+    p7zip-full erofs-utils lziprecover lzop partclone unar squashfs-tools mtd-utils sleuthkit \
+    android-sdk-libsparse-utils zstd lz4 e2fsprogs libfontconfig1-dev pkg-config time >/dev/null
+if [ ! -x "$TOOLS/bin/binwalk" ]; then
+    cargo install --locked binwalk --version 3.1.0 --root "$TOOLS"
+fi
+if [ ! -x "$TOOLS/venv/bin/unblob" ]; then
+    python3 -m venv "$TOOLS/venv"
+    "$TOOLS/venv/bin/pip" install -q unblob
+fi
+cat > "$TOOLS/shim/sasquatch" <<'SH'
+#!/bin/sh
+# Stand-in for sasquatch: drop the options stock unsquashfs lacks and run it.
+args=""
+for a in "$@"; do
+    case "$a" in -le|-be|-no-exit-code) ;; *) args="$args '$(printf %s "$a" | sed "s/'/'\\\\''/g")'" ;; esac
+done
+eval "exec unsquashfs $args"
+SH
+chmod +x "$TOOLS/shim/sasquatch"
+cp "$TOOLS/shim/sasquatch" "$TOOLS/shim/sasquatch-v4be"
+echo "binwalk: $("$TOOLS/bin/binwalk" --version)"
+echo "unblob:  $("$TOOLS/venv/bin/unblob" --version)"
