@@ -63,6 +63,9 @@ pub struct Facts {
     /// interpreter.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub injections: Vec<CommandInjection>,
+    /// Notable programs, libraries, kernel modules and policies present, by what they are for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tools: Vec<Tool>,
 }
 
 impl Facts {
@@ -509,6 +512,47 @@ pub struct Recovery {
     pub mechanism: String,
     /// Where it was seen.
     pub location: Location,
+}
+
+/// A notable program, library, kernel module or policy file in the image.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Tool {
+    /// What it is for (see [`ToolCategory`]).
+    pub category: ToolCategory,
+    /// Its name as installed (`gdbserver`, `ntpd`, `pam_faillock.so`, `dm-verity.ko`).
+    pub name: String,
+    /// Where; a symbolic link (a BusyBox applet) is reported where the link is.
+    pub location: Location,
+}
+
+/// What a notable tool is for.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum ToolCategory {
+    /// Debuggers, tracers, packet capture, memory pokers, vendor debug daemons.
+    Debug,
+    /// Raw network pipes that make a remote shell easy (netcat, socat).
+    Netcat,
+    /// Clock synchronisation clients (NTP, SNTP, chrony, timesyncd).
+    TimeSync,
+    /// Packet filters (iptables, nftables, OpenWrt's fw3/fw4).
+    Firewall,
+    /// Mandatory access control (SELinux, AppArmor, Smack).
+    AccessControl,
+    /// Process sandboxes and containers (ujail, bubblewrap, minijail, LXC, runc).
+    Sandbox,
+    /// Storage encryption (dm-crypt, cryptsetup, fscrypt, eCryptfs).
+    Encryption,
+    /// File-system integrity (dm-verity, IMA/EVM, Android verified boot tools).
+    Integrity,
+    /// Trusted Platform Module support (drivers, tpm2 tools, attestation agents).
+    Tpm,
+    /// Login lockout after failed attempts (pam_faillock, pam_tally2, fail2ban, sshguard).
+    Lockout,
+    /// Enterprise identity clients (LDAP, RADIUS, Kerberos, SSSD, 802.1X supplicant).
+    Identity,
 }
 
 /// A web request handler that passes request input to a command interpreter unsanitised.

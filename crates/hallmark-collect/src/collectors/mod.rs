@@ -3,6 +3,7 @@
 mod accounts;
 mod elf;
 mod image;
+mod inventory;
 mod keys;
 mod logging;
 mod permissions;
@@ -18,6 +19,7 @@ pub static COLLECTORS: &[&dyn Collector] = &[
     &accounts::AccountsCollector,
     &elf::ElfCollector,
     &image::ImageCollector,
+    &inventory::InventoryCollector,
     &keys::KeysCollector,
     &logging::LoggingCollector,
     &permissions::PermissionsCollector,
