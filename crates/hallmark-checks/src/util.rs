@@ -140,3 +140,24 @@ pub(crate) fn path_of(location: &Location) -> String {
         other => other.to_string(),
     }
 }
+
+/// Where the image's root filesystem is (the rootfs tree with the most files), for findings
+/// about something the whole image lacks.
+pub(crate) fn rootfs_location(facts: &hallmark_model::facts::Facts) -> Location {
+    let image = facts.image.as_ref();
+    image
+        .and_then(|i| {
+            i.trees
+                .iter()
+                .filter(|t| t.rootfs)
+                .max_by_key(|t| t.files)
+                .map(|t| t.location.clone())
+        })
+        .unwrap_or_else(|| Location::Image {
+            image: image.map(|i| i.name.clone()).unwrap_or_default(),
+            chain: Vec::new(),
+            path: Some("/".into()),
+            offset: None,
+            line: None,
+        })
+}

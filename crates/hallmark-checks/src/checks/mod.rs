@@ -5,6 +5,7 @@ mod binaries;
 mod keys;
 mod logging;
 mod permissions;
+mod platform;
 mod services;
 mod transport;
 mod updates;
@@ -66,6 +67,14 @@ pub static CHECKS: &[&dyn Check] = &[
     &logging::RemoteLogging,
     &permissions::Setuid,
     &permissions::WorldWritable,
+    &platform::Attestation,
+    &platform::DebugTools,
+    &platform::Encryption,
+    &platform::Firewall,
+    &platform::Identity,
+    &platform::Isolation,
+    &platform::Lockout,
+    &platform::TimeSync,
     &logging::FactoryReset,
     &transport::HardcodedSecrets,
     &services::FtpAnonymous,

@@ -17,6 +17,11 @@
 //!
 //! Regular files and symbolic links count (a BusyBox applet is a link to `busybox`); each name
 //! is reported once per file tree.
+//!
+//! Vendor firmware often synchronises the clock inside its own programs. When a tree has none
+//! of the time-sync programs above, its executables (under `bin`/`sbin` directories) are searched
+//! for NTP strings (`pool.ntp.org`, `time.nist.gov`, `time.windows.com`, `ntp_server`,
+//! `ntpserver`, `NTPServer`, `sntp`); a match is recorded as `<program> (NTP strings)`.
 
 use std::collections::BTreeSet;
 
@@ -176,6 +181,26 @@ fn category_of(name: &str, path: &str) -> Option<ToolCategory> {
         .map(|(category, _)| *category)
 }
 
+/// Strings that show a program synchronises time itself.
+const NTP_STRINGS: &[&str] = &[
+    "pool.ntp.org",
+    "time.nist.gov",
+    "time.windows.com",
+    "ntp_server",
+    "ntpserver",
+    "NTPServer",
+    "sntp",
+];
+
+/// Largest program searched for NTP strings.
+const MAX_SEARCH_BYTES: usize = 16 << 20;
+
+/// Whether a path is in a directory of programs.
+fn in_program_dir(path: &str) -> bool {
+    path.rsplit_once('/')
+        .is_some_and(|(dir, _)| dir.ends_with("/bin") || dir.ends_with("/sbin"))
+}
+
 impl Collector for InventoryCollector {
     fn id(&self) -> &'static str {
         "inventory"
@@ -214,7 +239,50 @@ impl Collector for InventoryCollector {
                 location: file.location(),
             });
         }
+        self.ntp_in_programs(image, facts);
         coverage(image, examined, Vec::new())
+    }
+}
+
+impl InventoryCollector {
+    /// In each tree without a time-sync program, the programs that carry NTP strings.
+    fn ntp_in_programs(&self, image: &Image<'_>, facts: &mut Facts) {
+        let finder = aho_corasick::AhoCorasick::new(NTP_STRINGS).ok();
+        let Some(finder) = finder else { return };
+        let with_client: BTreeSet<String> = facts
+            .tools
+            .iter()
+            .filter(|t| t.category == ToolCategory::TimeSync)
+            .filter_map(|t| match &t.location {
+                hallmark_model::Location::Image { chain, .. } => Some(format!("{chain:?}")),
+                _ => None,
+            })
+            .collect();
+        let mut found = Vec::new();
+        for file in image.files() {
+            let path = image.rootfs_path(&file);
+            let bytes = file.bytes();
+            if !in_program_dir(path)
+                || !bytes.starts_with(b"\x7fELF")
+                || bytes.len() > MAX_SEARCH_BYTES
+            {
+                continue;
+            }
+            let location = file.location();
+            let tree = match &location {
+                hallmark_model::Location::Image { chain, .. } => format!("{chain:?}"),
+                _ => String::new(),
+            };
+            if with_client.contains(&tree) || !finder.is_match(bytes) {
+                continue;
+            }
+            found.push(Tool {
+                category: ToolCategory::TimeSync,
+                name: format!("{} (NTP strings)", file.name()),
+                location,
+            });
+        }
+        facts.tools.extend(found);
     }
 }
 
@@ -270,6 +338,8 @@ mod tests {
                 "Identity libldap-2.5.so.0",
             ]
         );
+        // A tree with an NTP client is not searched for NTP strings.
+        assert!(!got.iter().any(|g| g.contains("NTP strings")));
         // ntpd once per tree, at the first path in tree order (/sbin before /usr).
         assert!(facts.tools.iter().any(|t| t.name == "ntpd"
             && matches!(&t.location, hallmark_model::Location::Image { path: Some(p), .. } if p == "/sbin/ntpd")));
@@ -277,5 +347,20 @@ mod tests {
             facts.coverage["inventory"].status,
             hallmark_model::facts::CoverageStatus::Complete
         );
+    }
+
+    #[test]
+    fn vendor_programs_with_ntp_strings_count_as_time_sync() {
+        let mut tree = FileTree::new();
+        tree.add(Entry::dir("/etc"));
+        tree.add(Entry::file(
+            "/usr/bin/httpd",
+            b"\x7fELF...sntp_server pool.ntp.org".to_vec(),
+        ));
+        tree.add(Entry::file("/usr/bin/other", b"\x7fELF...nothing".to_vec()));
+        tree.add(Entry::file("/etc/ntp.txt", b"pool.ntp.org".to_vec()));
+        let facts = crate::tests::collect_tree(tree, &InventoryCollector);
+        let got: Vec<&str> = facts.tools.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(got, vec!["httpd (NTP strings)"]);
     }
 }
