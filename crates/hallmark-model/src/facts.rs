@@ -553,6 +553,8 @@ pub enum ToolCategory {
     Lockout,
     /// Enterprise identity clients (LDAP, RADIUS, Kerberos, SSSD, 802.1X supplicant).
     Identity,
+    /// Network monitoring agents (SNMP agents, LLDP, flow exporters, metrics collectors).
+    Monitoring,
 }
 
 /// A web request handler that passes request input to a command interpreter unsanitised.

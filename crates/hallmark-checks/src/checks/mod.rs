@@ -2,6 +2,7 @@
 
 mod accounts;
 mod binaries;
+mod exposure;
 mod keys;
 mod logging;
 mod permissions;
@@ -74,10 +75,12 @@ pub static CHECKS: &[&dyn Check] = &[
     &platform::Identity,
     &platform::Isolation,
     &platform::Lockout,
+    &exposure::Monitoring,
     &platform::TimeSync,
     &logging::FactoryReset,
     &transport::HardcodedSecrets,
     &services::FtpAnonymous,
+    &exposure::ServiceInventory,
     &services::SnmpCommunities,
     &services::SshBlankPasswords,
     &services::Telnet,
@@ -85,6 +88,7 @@ pub static CHECKS: &[&dyn Check] = &[
     &services::WebServer,
     &services::Wifi,
     &transport::CleartextEndpoints,
+    &exposure::EndpointInventory,
     &updates::SecureChannel,
     &updates::SignedUpdates,
     &web::CommandInjection,

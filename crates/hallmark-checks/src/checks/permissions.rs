@@ -11,7 +11,7 @@ check! {
     WorldWritable {
         id: "permissions-world-writable",
         title: "No file or directory of the system is writable by every user",
-        requirements: ["ECD-4.2", "ECD-7.1"],
+        requirements: ["ECD-4.2", "ECD-7.1", "ECD-7.3"],
         severity: Medium,
         doc: "## What it checks\nFiles and directories writable by all users (mode `o+w`), except directories with the sticky bit such as `/tmp`.\n\n## Why it matters\nAny process, however unprivileged, can change a world-writable file; when it is a script run as root at boot, that is a privilege escalation that survives reboots.\n\n## Evidence\nThe path and its mode, and whether it runs at boot.\n\n## How to fix\nSet modes in the build (e.g. 0755 for scripts, 0644 for configuration), owned by root; give shared data directories a dedicated group and the sticky bit.\n\n## Inconclusive when\nNo root filesystem was examined.\n",
         evaluate: world_writable,
@@ -62,7 +62,7 @@ check! {
     Setuid {
         id: "permissions-setuid",
         title: "No setuid or setgid programs beyond what is essential",
-        requirements: ["ECD-7.1"],
+        requirements: ["ECD-7.1", "ECD-7.3"],
         severity: Low,
         doc: "## What it checks\nFiles with the setuid or setgid bit. A setuid multi-call BusyBox is singled out: every applet then runs as root.\n\n## Why it matters\nEach setuid-root program is a path from any local foothold to root; on embedded devices they are rarely needed.\n\n## Evidence\nThe path, mode and owner.\n\n## How to fix\nRemove setuid bits; for BusyBox, build the few applets that need privilege (e.g. `passwd`) as a separate binary, or use `CONFIG_FEATURE_SUID` with `/etc/busybox.conf` restricting them.\n\n## Inconclusive when\nNo root filesystem was examined.\n",
         evaluate: setuid,

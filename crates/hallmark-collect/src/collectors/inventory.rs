@@ -13,6 +13,7 @@
 //! | integrity | `veritysetup`, `dm-verity.ko`, `evmctl`, `avbctl`, files under `/etc/ima/` |
 //! | tpm | `tpm2_*` tools, `tcsd`, `tpm_version`, `keylime_agent`, `tpm_tis*.ko`, `tpm_crb.ko`, `tpm.ko` |
 //! | lockout | `pam_faillock.so`, `pam_tally2.so`, `pam_tally.so`, `fail2ban-server`, `sshguard` |
+//! | monitoring | `snmpd`, `lldpd`, `ladvd`, `softflowd`, `fprobe`, `hsflowd`, `pmacctd`, `collectd`, `telegraf`, `node_exporter` |
 //! | identity | `pam_ldap.so`, `pam_radius_auth.so`, `pam_krb5.so`, `pam_sss.so`, `sssd`, `nslcd`, `kinit`, `ldapsearch`, `libldap*.so*`, `libkrb5*.so*`, `libradcli*.so*`, `wpa_supplicant` |
 //!
 //! Regular files and symbolic links count (a BusyBox applet is a link to `busybox`); each name
@@ -142,6 +143,21 @@ const NAMES: &[(ToolCategory, &[&str])] = &[
             "kinit",
             "ldapsearch",
             "wpa_supplicant",
+        ],
+    ),
+    (
+        ToolCategory::Monitoring,
+        &[
+            "snmpd",
+            "lldpd",
+            "ladvd",
+            "softflowd",
+            "fprobe",
+            "hsflowd",
+            "pmacctd",
+            "collectd",
+            "telegraf",
+            "node_exporter",
         ],
     ),
 ];
