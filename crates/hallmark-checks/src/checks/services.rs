@@ -130,18 +130,23 @@ fn ssh_blank_passwords(check: &SshBlankPasswords, facts: &Facts) -> Outcome {
         return judge.finish(true, "");
     };
     let ssh = services.iter().filter(|s| s.service == "ssh").count();
-    for s in services
-        .iter()
-        .filter(|s| s.service == "ssh" && setting(s, "blank_passwords") == Some("yes"))
-    {
-        judge.fail(
-            &s.location,
-            None,
-            "SSH server allows blank-password logins (-B)",
-            describe(s),
-            "accounts with empty passwords can log in over the network",
-            "Remove `-B` from the dropbear command line.",
-        );
+    for s in services.iter().filter(|s| s.service == "ssh") {
+        if setting(s, "blank_passwords") == Some("yes") {
+            judge.fail(
+                &s.location,
+                None,
+                "SSH server allows blank-password logins (-B)",
+                describe(s),
+                "accounts with empty passwords can log in over the network",
+                "Remove `-B` from the dropbear command line.",
+            );
+        } else if s.program.rsplit('/').next() != Some("dropbear") {
+            // Only dropbear's options are read: another server's setting is unknown.
+            judge.missing(format!(
+                "whether {} allows empty passwords: only dropbear's options are read (OpenSSH's PermitEmptyPasswords in sshd_config is not)",
+                describe(s)
+            ));
+        }
     }
     judge.finish(
         ssh > 0,
@@ -488,6 +493,19 @@ pub(crate) mod tests {
         )
     }
 
+    /// OpenSSH's `ExecStart=/usr/sbin/sshd -D` in a systemd unit.
+    fn sshd() -> Service {
+        service(
+            "ssh",
+            "/usr/sbin/sshd",
+            &["-D"],
+            "systemd",
+            &[],
+            "/lib/systemd/system/sshd.service",
+            9,
+        )
+    }
+
     /// `/usr/sbin/dnsmasq -C /var/etc/dnsmasq.conf`.
     fn dnsmasq() -> Service {
         service(
@@ -717,6 +735,12 @@ pub(crate) mod tests {
         for id in ["services-telnet", "services-unauthenticated-shells"] {
             out.push((id, Pass, with(vec![dnsmasq()])));
         }
+        // OpenSSH's PermitEmptyPasswords (sshd_config) is not read: unknown, not a pass.
+        out.push((
+            "services-ssh-blank-passwords",
+            Inconclusive,
+            with(vec![dropbear(), sshd()]),
+        ));
         // A shell left by an initramfs /init.
         out.push((
             "services-unauthenticated-shells",
@@ -818,6 +842,13 @@ pub(crate) mod tests {
         assert_eq!(o.summary, "the SSH server refuses blank passwords");
         let o = SshBlankPasswords.evaluate(&with(vec![dnsmasq()]));
         assert_eq!(o.summary, "the image starts no SSH server");
+        let o = SshBlankPasswords.evaluate(&with(vec![sshd()]));
+        assert_eq!(
+            o.missing,
+            [
+                "whether /usr/sbin/sshd -D (started by systemd) allows empty passwords: only dropbear's options are read (OpenSSH's PermitEmptyPasswords in sshd_config is not)"
+            ]
+        );
     }
 
     #[test]
