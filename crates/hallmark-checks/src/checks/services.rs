@@ -19,6 +19,31 @@ fn describe(service: &Service) -> String {
     format!("{text} (started by {})", service.started_by)
 }
 
+/// Servers of `kind` that are started but whose configuration was not read (no `config`
+/// entry for their program): `what` they are judged on is unknown.
+fn unread_configuration(judge: &mut Judge<'_>, services: &[Service], kind: &str, what: &str) {
+    let read: Vec<&str> = services
+        .iter()
+        .filter(|s| s.service == kind && s.started_by == "config")
+        .map(|s| s.program.as_str())
+        .collect();
+    for s in services.iter().filter(|s| {
+        s.service == kind
+            && s.started_by != "config"
+            && !s
+                .program
+                .rsplit('/')
+                .next()
+                .is_some_and(|p| read.contains(&p))
+    }) {
+        judge.missing(format!(
+            "{what} of {} at {} are unknown: no configuration of it was read",
+            describe(s),
+            crate::util::path_of(&s.location)
+        ));
+    }
+}
+
 /// Services need the services collector to have run completely.
 fn services<'f>(judge: &mut Judge<'_>, facts: &'f Facts) -> Option<&'f [Service]> {
     judge
@@ -179,6 +204,7 @@ fn ftp_anonymous(check: &FtpAnonymous, facts: &Facts) -> Outcome {
         .iter()
         .filter(|s| s.service == "ftp" && s.started_by == "config")
         .collect();
+    unread_configuration(&mut judge, services, "ftp", "anonymous access and TLS");
     for s in &ftp {
         let mut issues = Vec::new();
         for (key, label) in [
@@ -235,6 +261,7 @@ fn snmp_communities(check: &SnmpCommunities, facts: &Facts) -> Outcome {
         .iter()
         .filter(|s| s.service == "snmp" && s.started_by == "config")
         .collect();
+    unread_configuration(&mut judge, services, "snmp", "the communities");
     for s in &snmp {
         let Some(list) = setting(s, "communities") else {
             continue;
@@ -278,6 +305,12 @@ fn web_server(check: &WebServer, facts: &Facts) -> Outcome {
         .iter()
         .filter(|s| s.service == "http" && s.started_by == "config")
         .collect();
+    unread_configuration(
+        &mut judge,
+        services,
+        "http",
+        "the privileges, TLS, listings and CGI",
+    );
     for s in &web {
         let mut issues = Vec::new();
         if setting(s, "run_as") == Some("root") {
@@ -545,6 +578,46 @@ pub(crate) mod tests {
         )
     }
 
+    /// `tcpsvd -vE 0.0.0.0 21 ftpd -w /srv/ftp`: BusyBox ftpd, which has no configuration
+    /// file.
+    fn busybox_ftpd() -> Service {
+        service(
+            "ftp",
+            "ftpd",
+            &["-w", "/srv/ftp"],
+            "init-script",
+            &[],
+            "/etc/init.d/S70ftpd",
+            6,
+        )
+    }
+
+    /// `snmpd -c /var/snmpd.conf`: a configuration written at run time.
+    fn snmpd_started() -> Service {
+        service(
+            "snmp",
+            "/usr/sbin/snmpd",
+            &["-c", "/var/snmpd.conf"],
+            "init-script",
+            &[],
+            "/etc/init.d/snmpd",
+            17,
+        )
+    }
+
+    /// `/bin/goahead &` in rcS.
+    fn goahead() -> Service {
+        service(
+            "http",
+            "/bin/goahead",
+            &[],
+            "init-script",
+            &[],
+            "/etc/init.d/rcS",
+            20,
+        )
+    }
+
     // Configuration files, with the settings the collector normalises.
 
     fn vsftpd_safe() -> Service {
@@ -741,6 +814,24 @@ pub(crate) mod tests {
             Inconclusive,
             with(vec![dropbear(), sshd()]),
         ));
+        // A server is started whose configuration the collector does not read: its
+        // settings are unknown, the check neither passes nor is it not applicable.
+        out.push((
+            "services-ftp-anonymous",
+            Inconclusive,
+            with(vec![busybox_ftpd()]),
+        ));
+        out.push((
+            "services-snmp-communities",
+            Inconclusive,
+            with(vec![snmpd_started()]),
+        ));
+        out.push(("services-web-server", Inconclusive, with(vec![goahead()])));
+        out.push((
+            "services-web-server",
+            Inconclusive,
+            with(vec![lighttpd_started(), lighttpd_safe(), goahead()]),
+        ));
         // A shell left by an initramfs /init.
         out.push((
             "services-unauthenticated-shells",
@@ -885,6 +976,20 @@ pub(crate) mod tests {
         assert_eq!(o.summary, "the image configures no FTP server");
         let o = SnmpCommunities.evaluate(&with(vec![dnsmasq()]));
         assert_eq!(o.summary, "the image configures no SNMP agent");
+        let o = FtpAnonymous.evaluate(&with(vec![busybox_ftpd()]));
+        assert_eq!(
+            o.missing,
+            [
+                "anonymous access and TLS of ftpd -w /srv/ftp (started by init-script) at /etc/init.d/S70ftpd are unknown: no configuration of it was read"
+            ]
+        );
+        let o = WebServer.evaluate(&with(vec![lighttpd_started(), lighttpd_safe(), goahead()]));
+        assert_eq!(
+            o.missing,
+            [
+                "the privileges, TLS, listings and CGI of /bin/goahead (started by init-script) at /etc/init.d/rcS are unknown: no configuration of it was read"
+            ]
+        );
         // An agent with SNMPv3 users only has no communities at all.
         let v3 = with(vec![config(
             "snmp",
