@@ -316,7 +316,10 @@ fn web_server(check: &WebServer, facts: &Facts) -> Outcome {
         if setting(s, "run_as") == Some("root") {
             issues.push("runs as root");
         }
-        if setting(s, "tls") == Some("no") {
+        // lighttpd records `tls=no`; uhttpd records `plain_http=yes`, and `tls=yes` only
+        // with an HTTPS listener.
+        let tls = setting(s, "tls");
+        if tls == Some("no") || (tls.is_none() && setting(s, "plain_http") == Some("yes")) {
             issues.push("plain HTTP only");
         }
         if setting(s, "directory_listing") == Some("yes") {
@@ -699,6 +702,15 @@ pub(crate) mod tests {
         )
     }
 
+    /// OpenWrt's uhttpd with `listen_http` and, when `https`, `listen_https`.
+    fn uhttpd(https: bool) -> Service {
+        let mut settings = vec![("listen_http", "0.0.0.0:80"), ("plain_http", "yes")];
+        if https {
+            settings.push(("tls", "yes"));
+        }
+        config("http", "uhttpd", &settings, "/etc/config/uhttpd", 1)
+    }
+
     fn wifi(settings: &[(&str, &str)], line: u32) -> Service {
         config("wifi", "hostapd", settings, "/etc/config/wireless", line)
     }
@@ -832,6 +844,9 @@ pub(crate) mod tests {
             Inconclusive,
             with(vec![lighttpd_started(), lighttpd_safe(), goahead()]),
         ));
+        // uhttpd listening for HTTP only; and for HTTPS too.
+        out.push(("services-web-server", Fail, with(vec![uhttpd(false)])));
+        out.push(("services-web-server", Pass, with(vec![uhttpd(true)])));
         // A shell left by an initramfs /init.
         out.push((
             "services-unauthenticated-shells",
@@ -970,6 +985,15 @@ pub(crate) mod tests {
                 "web server: runs as root, plain HTTP only, directory listing, CGI through a shell",
                 Severity::Medium,
                 (Some("/etc/lighttpd/lighttpd.conf"), Some(3))
+            )]
+        );
+        let o = WebServer.evaluate(&with(vec![uhttpd(false)]));
+        assert_eq!(
+            seen(&o),
+            [(
+                "web server: plain HTTP only",
+                Severity::Medium,
+                (Some("/etc/config/uhttpd"), Some(1))
             )]
         );
         let o = FtpAnonymous.evaluate(&with(vec![dnsmasq()]));
