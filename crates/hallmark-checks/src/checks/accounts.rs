@@ -98,8 +98,16 @@ fn default_passwords(check: &DefaultPasswords, facts: &Facts) -> Outcome {
     let mut tested = 0usize;
     let mut all_full = true;
     for a in accounts {
-        let Password::Hash { scheme, crack, .. } = &a.password else {
-            continue;
+        let (scheme, crack) = match &a.password {
+            Password::Hash { scheme, crack, .. } => (scheme, crack),
+            Password::Unrecognised { .. } => {
+                judge.missing(format!(
+                    "the password field of '{}' is not a known hash format (a plaintext password or a vendor format) and could not be tested",
+                    a.name
+                ));
+                continue;
+            }
+            Password::Empty | Password::Locked { .. } => continue,
         };
         match crack {
             Crack::Found { password, source } => judge.fail(
@@ -318,6 +326,26 @@ pub(crate) mod tests {
         })
     }
 
+    /// root's passwd field is neither a hash nor locked (`root:admin:0:0:...`): a plaintext
+    /// password a vendor login compares as is, or a vendor format; it cannot be tested.
+    fn unrecognised() -> Facts {
+        facts_with("accounts", |f| {
+            f.accounts = vec![
+                Account {
+                    location: image_line("/etc/passwd", 1),
+                    ..account(
+                        "root",
+                        0,
+                        Password::Unrecognised {
+                            field: "admin".into(),
+                        },
+                    )
+                },
+                account("admin", 1000, sha512_resisting(true)),
+            ];
+        })
+    }
+
     /// Every account locked: no password hash at all.
     fn all_locked() -> Facts {
         facts_with("accounts", |f| {
@@ -356,6 +384,7 @@ pub(crate) mod tests {
             out.push((id, Inconclusive, partial()));
         }
         out.push(("accounts-default-passwords", Inconclusive, budget()));
+        out.push(("accounts-default-passwords", Inconclusive, unrecognised()));
         out.push(("accounts-strong-hashes", NotApplicable, all_locked()));
         out
     }
@@ -481,6 +510,13 @@ pub(crate) mod tests {
         let o = DefaultPasswords.evaluate(&unsupported);
         assert_eq!(o.verdict, Verdict::Inconclusive);
         assert!(o.missing.iter().any(|m| m.contains("could not be tested")));
+        let o = DefaultPasswords.evaluate(&unrecognised());
+        assert_eq!(
+            o.missing,
+            [
+                "the password field of 'root' is not a known hash format (a plaintext password or a vendor format) and could not be tested"
+            ]
+        );
         let o = StrongHashes.evaluate(&all_locked());
         assert_eq!(o.summary, "the image stores no password hashes");
         // A second copy of the same uid-0 entry (a backup file) is one finding per file.
