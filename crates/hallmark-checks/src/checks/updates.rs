@@ -39,7 +39,11 @@ fn signed(check: &SignedUpdates, facts: &Facts) -> Outcome {
                     if u.sources.is_empty() {
                         "-".into()
                     } else {
-                        u.sources.join(", ")
+                        u.sources
+                            .iter()
+                            .map(|s| mask_credentials(s))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     }
                 ),
                 "a tampered or foreign image would be installed",
@@ -78,12 +82,16 @@ fn channel(check: &SecureChannel, facts: &Facts) -> Outcome {
     let mut sources = 0usize;
     for u in &facts.updates {
         for source in &u.sources {
+            // A local repository (apk's `/media/usb/apks`, a `file://` feed) is not fetched
+            // over a network.
+            let Some((scheme, _)) = source.split_once("://") else {
+                continue;
+            };
+            let scheme = scheme.to_ascii_lowercase();
+            if scheme == "file" {
+                continue;
+            }
             sources = sources.saturating_add(1);
-            let scheme = source
-                .split("://")
-                .next()
-                .unwrap_or("")
-                .to_ascii_lowercase();
             if !matches!(scheme.as_str(), "https" | "ftps" | "sftp" | "scp") {
                 judge.fail(
                     &u.location,
@@ -204,6 +212,17 @@ pub(crate) mod tests {
         }
     }
 
+    /// apk with a local repository on removable media besides an HTTPS one.
+    fn apk_local() -> UpdateMechanism {
+        UpdateMechanism {
+            sources: vec![
+                "/media/usb/apks".into(),
+                "https://dl-cdn.alpinelinux.org/alpine/v3.19/main".into(),
+            ],
+            ..apk_https()
+        }
+    }
+
     /// RAUC with a keyring: signed bundles, no source of its own.
     fn rauc() -> UpdateMechanism {
         mechanism("rauc", Some(true), &[], "/etc/rauc/system.conf")
@@ -244,6 +263,8 @@ pub(crate) mod tests {
                 Pass,
                 with(vec![apk_https(), rauc()]),
             ),
+            // A local repository is not fetched over a network.
+            ("updates-secure-channel", Pass, with(vec![apk_local()])),
             // A mechanism without a source says nothing about the channel.
             ("updates-secure-channel", Inconclusive, with(vec![rauc()])),
             ("updates-secure-channel", Inconclusive, with(Vec::new())),
@@ -265,6 +286,11 @@ pub(crate) mod tests {
         assert_eq!(
             path_line(&f.evidence[0].location),
             (Some("/usr/sbin/fw_upgrade.sh"), None)
+        );
+        // The report does not repeat the password in the source URL.
+        assert_eq!(
+            f.evidence[0].observed,
+            "script (sources: http://admin:***@update.example.invalid/latest.bin)"
         );
         let o = SignedUpdates.evaluate(&with(vec![opkg_http(), rauc()]));
         assert_eq!(o.summary, "updates are signature-verified (opkg, rauc)");
@@ -311,6 +337,8 @@ pub(crate) mod tests {
         );
         let o = SecureChannel.evaluate(&with(vec![apk_https(), rauc()]));
         assert_eq!(o.verdict, Verdict::Pass);
+        assert_eq!(o.summary, "all 1 update sources use TLS");
+        let o = SecureChannel.evaluate(&with(vec![apk_local()]));
         assert_eq!(o.summary, "all 1 update sources use TLS");
         let o = SecureChannel.evaluate(&with(vec![rauc()]));
         assert_eq!(o.missing, ["no update source was found in the image"]);
