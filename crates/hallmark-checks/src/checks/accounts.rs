@@ -98,8 +98,16 @@ fn default_passwords(check: &DefaultPasswords, facts: &Facts) -> Outcome {
     let mut tested = 0usize;
     let mut all_full = true;
     for a in accounts {
-        let Password::Hash { scheme, crack, .. } = &a.password else {
-            continue;
+        let (scheme, crack) = match &a.password {
+            Password::Hash { scheme, crack, .. } => (scheme, crack),
+            Password::Unrecognised { .. } => {
+                judge.missing(format!(
+                    "the password field of '{}' is not a known hash format (a plaintext password or a vendor format) and could not be tested",
+                    a.name
+                ));
+                continue;
+            }
+            Password::Empty | Password::Locked { .. } => continue,
         };
         match crack {
             Crack::Found { password, source } => judge.fail(
@@ -213,10 +221,16 @@ fn strong_hashes(check: &StrongHashes, facts: &Facts) -> Outcome {
 }
 
 #[cfg(test)]
+pub(crate) use tests::fixtures;
+
+#[cfg(test)]
 pub(crate) mod tests {
     use super::*;
     use crate::Check;
-    use crate::checks::tests_support::{facts_with, image_location};
+    use crate::checks::tests_support::{
+        Fixture, UNPACK_LIMIT, facts_with, image_line, image_location, not_run, partial_with,
+        path_line,
+    };
     use hallmark_model::Verdict;
     use hallmark_model::facts::HashScheme;
 
@@ -233,12 +247,146 @@ pub(crate) mod tests {
         }
     }
 
+    /// An account as the collector records a passwd entry whose password is in the shadow
+    /// file: located at the shadow line, with the passwd line beside it.
+    fn shadowed(name: &str, uid: u32, shell: &str, password: Password, line: u32) -> Account {
+        Account {
+            shell: Some(shell.into()),
+            location: image_line("/etc/shadow", line),
+            passwd_location: Some(image_line("/etc/passwd", line)),
+            ..account(name, uid, password)
+        }
+    }
+
     fn md5(crack: Crack) -> Password {
         Password::Hash {
             scheme: HashScheme::Md5,
             hash: "$1$x$y".into(),
             crack,
         }
+    }
+
+    fn sha512_resisting(full: bool) -> Password {
+        Password::Hash {
+            scheme: HashScheme::Sha512,
+            hash: "$6$a$b".into(),
+            crack: Crack::NotFound { tried: 3000, full },
+        }
+    }
+
+    fn locked(field: &str) -> Password {
+        Password::Locked {
+            field: field.into(),
+        }
+    }
+
+    /// root with a strong hash no candidate matched; a locked system account; an account
+    /// with an empty password but no login shell.
+    fn good() -> Facts {
+        facts_with("accounts", |f| {
+            f.accounts = vec![
+                account("root", 0, sha512_resisting(true)),
+                account("daemon", 1, locked("*")),
+                Account {
+                    shell: Some("/sbin/nologin".into()),
+                    ..account("ftp", 55, Password::Empty)
+                },
+            ];
+        })
+    }
+
+    /// root's MD5 hash is `admin`; guest has an empty password; support is a second uid 0.
+    fn bad() -> Facts {
+        facts_with("accounts", |f| {
+            f.accounts = vec![
+                shadowed(
+                    "root",
+                    0,
+                    "/bin/ash",
+                    md5(Crack::Found {
+                        password: "admin".into(),
+                        source: "vendor default".into(),
+                    }),
+                    1,
+                ),
+                shadowed("guest", 1001, "/bin/ash", Password::Empty, 2),
+                shadowed("support", 0, "/bin/ash", locked("!"), 3),
+            ];
+        })
+    }
+
+    /// The cracking budget ran out on root's hash.
+    fn budget() -> Facts {
+        facts_with("accounts", |f| {
+            f.accounts = vec![account(
+                "root",
+                0,
+                md5(Crack::BudgetExhausted { tried: 10 }),
+            )];
+        })
+    }
+
+    /// root's passwd field is neither a hash nor locked (`root:admin:0:0:...`): a plaintext
+    /// password a vendor login compares as is, or a vendor format; it cannot be tested.
+    fn unrecognised() -> Facts {
+        facts_with("accounts", |f| {
+            f.accounts = vec![
+                Account {
+                    location: image_line("/etc/passwd", 1),
+                    ..account(
+                        "root",
+                        0,
+                        Password::Unrecognised {
+                            field: "admin".into(),
+                        },
+                    )
+                },
+                account("admin", 1000, sha512_resisting(true)),
+            ];
+        })
+    }
+
+    /// Every account locked: no password hash at all.
+    fn all_locked() -> Facts {
+        facts_with("accounts", |f| {
+            f.accounts = vec![
+                account("root", 0, locked("*")),
+                account("nobody", 65534, locked("*")),
+            ];
+        })
+    }
+
+    /// The collector ran over a root filesystem without passwd or shadow files.
+    fn no_account_files() -> Facts {
+        facts_with("accounts", |_| {})
+    }
+
+    /// A strong-hash account seen through an incompletely unpacked image.
+    fn partial() -> Facts {
+        partial_with("accounts", UNPACK_LIMIT, |f| {
+            f.accounts = vec![account("root", 0, sha512_resisting(true))];
+        })
+    }
+
+    pub(crate) fn fixtures() -> Vec<Fixture> {
+        use Verdict::*;
+        let mut out = Vec::new();
+        for id in [
+            "accounts-empty-passwords",
+            "accounts-default-passwords",
+            "accounts-single-root",
+            "accounts-strong-hashes",
+        ] {
+            out.push((id, Fail, bad()));
+            out.push((id, Pass, good()));
+            out.push((id, Inconclusive, not_run("accounts")));
+            out.push((id, Inconclusive, no_account_files()));
+            out.push((id, Inconclusive, partial()));
+        }
+        out.push(("accounts-default-passwords", Inconclusive, budget()));
+        out.push(("accounts-default-passwords", Inconclusive, unrecognised()));
+        out.push(("accounts-strong-hashes", NotApplicable, all_locked()));
+        out
     }
 
     #[test]
@@ -257,23 +405,7 @@ pub(crate) mod tests {
                 check.id()
             );
         }
-        let good = facts_with("accounts", |f| {
-            f.accounts = vec![
-                account(
-                    "root",
-                    0,
-                    Password::Hash {
-                        scheme: HashScheme::Sha512,
-                        hash: "$6$a$b".into(),
-                        crack: Crack::NotFound {
-                            tried: 3000,
-                            full: true,
-                        },
-                    },
-                ),
-                account("daemon", 1, Password::Locked { field: "*".into() }),
-            ];
-        });
+        let good = good();
         for check in [
             &EmptyPasswords as &dyn Check,
             &DefaultPasswords,
@@ -287,20 +419,7 @@ pub(crate) mod tests {
                 check.id()
             );
         }
-        let bad = facts_with("accounts", |f| {
-            f.accounts = vec![
-                account(
-                    "root",
-                    0,
-                    md5(Crack::Found {
-                        password: "admin".into(),
-                        source: "common".into(),
-                    }),
-                ),
-                account("guest", 1001, Password::Empty),
-                account("support", 0, Password::Locked { field: "!".into() }),
-            ];
-        });
+        let bad = bad();
         for check in [
             &EmptyPasswords as &dyn Check,
             &DefaultPasswords,
@@ -311,16 +430,102 @@ pub(crate) mod tests {
             assert_eq!(outcome.verdict, Verdict::Fail, "{}", check.id());
             assert_eq!(outcome.findings.len(), 1, "{}", check.id());
         }
-        let budget = facts_with("accounts", |f| {
+        assert_eq!(
+            DefaultPasswords.evaluate(&budget()).verdict,
+            Verdict::Inconclusive
+        );
+    }
+
+    #[test]
+    fn findings_name_the_account_and_where_it_is() {
+        let bad = bad();
+        let o = EmptyPasswords.evaluate(&bad);
+        let f = &o.findings[0];
+        assert_eq!(f.title, "account 'guest' has an empty password");
+        assert_eq!(f.severity, Severity::High);
+        assert_eq!(
+            path_line(&f.evidence[0].location),
+            (Some("/etc/shadow"), Some(2))
+        );
+
+        let o = DefaultPasswords.evaluate(&bad);
+        let f = &o.findings[0];
+        assert_eq!(f.title, "account 'root' has the guessable password 'admin'");
+        assert_eq!(f.severity, Severity::Critical, "root's is critical");
+        assert!(f.evidence[0].observed.contains("vendor default"));
+        assert_eq!(
+            path_line(&f.evidence[0].location),
+            (Some("/etc/shadow"), Some(1))
+        );
+
+        // The extra uid 0 is where its passwd entry says so.
+        let o = SingleRoot.evaluate(&bad);
+        let f = &o.findings[0];
+        assert_eq!(f.title, "account 'support' has uid 0");
+        assert_eq!(
+            path_line(&f.evidence[0].location),
+            (Some("/etc/passwd"), Some(3))
+        );
+
+        let o = StrongHashes.evaluate(&bad);
+        let f = &o.findings[0];
+        assert_eq!(f.title, "account 'root' has a weak Md5 password hash");
+        assert_eq!(
+            path_line(&f.evidence[0].location),
+            (Some("/etc/shadow"), Some(1))
+        );
+    }
+
+    #[test]
+    fn what_is_missing_and_what_passes_say_why() {
+        let o = EmptyPasswords.evaluate(&no_account_files());
+        assert!(o.missing.iter().any(|m| m.contains("no passwd or shadow")));
+        let o = SingleRoot.evaluate(&partial());
+        assert!(
+            o.missing
+                .iter()
+                .any(|m| m.contains("only part of the image"))
+        );
+        let o = DefaultPasswords.evaluate(&budget());
+        assert!(o.missing.iter().any(|m| m.contains("only 10 candidates")));
+        let o = DefaultPasswords.evaluate(&good());
+        assert!(o.summary.contains("whole dictionary"), "{}", o.summary);
+        let likely = facts_with("accounts", |f| {
+            f.accounts = vec![account("root", 0, sha512_resisting(false))];
+        });
+        let o = DefaultPasswords.evaluate(&likely);
+        assert_eq!(o.verdict, Verdict::Pass);
+        assert!(o.summary.contains("likely candidates"), "{}", o.summary);
+        let unsupported = facts_with("accounts", |f| {
             f.accounts = vec![account(
                 "root",
                 0,
-                md5(Crack::BudgetExhausted { tried: 10 }),
+                Password::Hash {
+                    scheme: HashScheme::Other,
+                    hash: "$md5$rounds=904$x$y".into(),
+                    crack: Crack::Unsupported,
+                },
             )];
         });
+        let o = DefaultPasswords.evaluate(&unsupported);
+        assert_eq!(o.verdict, Verdict::Inconclusive);
+        assert!(o.missing.iter().any(|m| m.contains("could not be tested")));
+        let o = DefaultPasswords.evaluate(&unrecognised());
         assert_eq!(
-            DefaultPasswords.evaluate(&budget).verdict,
-            Verdict::Inconclusive
+            o.missing,
+            [
+                "the password field of 'root' is not a known hash format (a plaintext password or a vendor format) and could not be tested"
+            ]
         );
+        let o = StrongHashes.evaluate(&all_locked());
+        assert_eq!(o.summary, "the image stores no password hashes");
+        // A second copy of the same uid-0 entry (a backup file) is one finding per file.
+        let twice = facts_with("accounts", |f| {
+            f.accounts = vec![
+                shadowed("support", 0, "/bin/sh", locked("!"), 3),
+                shadowed("support", 0, "/bin/sh", locked("!"), 3),
+            ];
+        });
+        assert_eq!(SingleRoot.evaluate(&twice).findings.len(), 1);
     }
 }

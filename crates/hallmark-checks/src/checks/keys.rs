@@ -180,3 +180,328 @@ fn certificates(check: &Certificates, facts: &Facts) -> Outcome {
         format!("{count} certificates, none sharing a device identity"),
     )
 }
+
+#[cfg(test)]
+pub(crate) use tests::fixtures;
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::Check;
+    use crate::checks::tests_support::{
+        Fixture, UNPACK_LIMIT, facts_with, image_line, image_location, not_run, partial_with, seen,
+    };
+    use hallmark_model::Verdict;
+    use hallmark_model::facts::{Certificate, KeyMaterial};
+
+    // Fingerprints as the keys collector computes them (its fixtures' `expected.txt`).
+    const RSA_FP: &str = "SHA256:1SUtMoXCMXkLosL8vR/AtcBRs0ZXy9f9h3QVGuV6Ed0";
+    const ED25519_FP: &str = "SHA256:IsuSTQKK+OFLfIJKjuLCYk4wvjlkJtOD3IvixoRvLRY";
+    const EC256_FP: &str = "SHA256:TUbt966k8Egaqq7GRFNXj9jHKTAW/9tgoSVvzdP+mow";
+    const CA_RSA_FP: &str = "SHA256:1//QAmISo9C+hN0zyG02vxBbKxGm3MFiAhYHmJSk67o";
+
+    fn key(kind: KeyKind, format: &str, algorithm: &str, bits: u32, path: &str) -> KeyMaterial {
+        KeyMaterial {
+            kind,
+            format: format.into(),
+            algorithm: Some(algorithm.into()),
+            bits: Some(bits),
+            curve: (algorithm == "ec").then(|| "P-256".into()),
+            encrypted: None,
+            fingerprint: None,
+            parsed: true,
+            certificate: None,
+            comment: None,
+            location: image_location(path),
+        }
+    }
+
+    /// A dropbear RSA host key built into the image.
+    fn dropbear_host_key() -> KeyMaterial {
+        KeyMaterial {
+            encrypted: Some(false),
+            fingerprint: Some(RSA_FP.into()),
+            location: hallmark_model::Location::Image {
+                image: "fw.bin".into(),
+                chain: Vec::new(),
+                path: Some("/etc/dropbear/dropbear_rsa_host_key".into()),
+                offset: Some(0),
+                line: None,
+            },
+            ..key(
+                KeyKind::PrivateKey,
+                "dropbear",
+                "rsa",
+                1024,
+                "/etc/dropbear/dropbear_rsa_host_key",
+            )
+        }
+    }
+
+    /// An encrypted PKCS#8 TLS key (its algorithm is inside the encryption).
+    fn encrypted_key() -> KeyMaterial {
+        KeyMaterial {
+            algorithm: None,
+            bits: None,
+            curve: None,
+            encrypted: Some(true),
+            ..key(
+                KeyKind::PrivateKey,
+                "pem-pkcs8-encrypted",
+                "rsa",
+                0,
+                "/etc/ssl/private/vpn.key",
+            )
+        }
+    }
+
+    /// A device TLS key and the certificate of its public key.
+    fn device_key() -> KeyMaterial {
+        KeyMaterial {
+            encrypted: Some(false),
+            fingerprint: Some(EC256_FP.into()),
+            ..key(
+                KeyKind::PrivateKey,
+                "pem-sec1",
+                "ec",
+                256,
+                "/etc/lighttpd/server.pem",
+            )
+        }
+    }
+
+    fn certificate(subject: &str, issuer: &str, ca: bool, fp: &str, path: &str) -> KeyMaterial {
+        KeyMaterial {
+            fingerprint: Some(fp.into()),
+            certificate: Some(Certificate {
+                subject: subject.into(),
+                issuer: issuer.into(),
+                not_before: "2026-11-25T01:37:35Z".into(),
+                not_after: "2027-11-25T01:37:35Z".into(),
+                self_signed: subject == issuer,
+                ca,
+                signature_algorithm: "ecdsa-with-SHA256".into(),
+                sha256: "60:E6:F1:66:1E:80:95:F9:76:13:B1:AD:3E:8E:31:D3:10:18:01:F9:21:D2:84:D2:99:11:0E:05:E8:FC:2C:43".into(),
+            }),
+            ..key(KeyKind::Certificate, "x509-pem", "ec", 256, path)
+        }
+    }
+
+    fn device_certificate() -> KeyMaterial {
+        KeyMaterial {
+            location: image_line("/etc/lighttpd/server.pem", 6),
+            ..certificate(
+                "CN=device.example.invalid",
+                "C=GB, O=Hallmark Test, CN=Test CA",
+                false,
+                EC256_FP,
+                "/etc/lighttpd/server.pem",
+            )
+        }
+    }
+
+    /// A CA certificate of the trust store (no private key in the image).
+    fn ca_certificate() -> KeyMaterial {
+        let mut ca = certificate(
+            "C=GB, O=Hallmark Test, CN=Test CA",
+            "C=GB, O=Hallmark Test, CN=Test CA",
+            true,
+            CA_RSA_FP,
+            "/etc/ssl/certs/ca-certificates.crt",
+        );
+        ca.algorithm = Some("rsa".into());
+        ca.bits = Some(1024);
+        ca.curve = None;
+        if let Some(cert) = &mut ca.certificate {
+            cert.not_after = "2036-11-22T01:37:35Z".into();
+            cert.signature_algorithm = "sha256WithRSAEncryption".into();
+            cert.sha256 = "4F:40:62:3D:C7:8C:73:F5:5A:8A:87:7F:EE:91:40:80:A0:61:C8:E1:99:FD:C7:A0:FC:55:94:45:03:96:97:BA".into();
+        }
+        ca
+    }
+
+    /// A vendor support key in root's authorized_keys (line 2, after a comment).
+    fn authorised() -> KeyMaterial {
+        KeyMaterial {
+            fingerprint: Some(ED25519_FP.into()),
+            comment: Some("vendor support".into()),
+            location: image_line("/root/.ssh/authorized_keys", 2),
+            ..key(
+                KeyKind::AuthorizedKey,
+                "authorized_keys",
+                "ed25519",
+                256,
+                "/root/.ssh/authorized_keys",
+            )
+        }
+    }
+
+    /// Armour around a documentation example: never a key.
+    fn unparsed() -> KeyMaterial {
+        KeyMaterial {
+            algorithm: None,
+            bits: None,
+            curve: None,
+            parsed: false,
+            ..key(
+                KeyKind::Unparsed,
+                "openssh",
+                "-",
+                0,
+                "/usr/share/doc/README",
+            )
+        }
+    }
+
+    /// What a clean image carries: a CA bundle, a public key for update signatures, a
+    /// documentation example.
+    fn clean() -> Vec<KeyMaterial> {
+        vec![
+            ca_certificate(),
+            key(
+                KeyKind::PublicKey,
+                "pem-spki",
+                "rsa",
+                2048,
+                "/etc/opkg/keys/vendor.pub",
+            ),
+            unparsed(),
+        ]
+    }
+
+    /// Everything at once: host key, encrypted key, device key and certificate, an
+    /// authorised key, and the clean material.
+    fn shipped() -> Facts {
+        facts_with("keys", |f| {
+            f.keys = clean();
+            f.keys.extend([
+                dropbear_host_key(),
+                encrypted_key(),
+                device_key(),
+                device_certificate(),
+                authorised(),
+            ]);
+        })
+    }
+
+    pub(crate) fn fixtures() -> Vec<Fixture> {
+        use Verdict::*;
+        let mut out = Vec::new();
+        for id in [
+            "keys-private-keys",
+            "keys-authorized-keys",
+            "keys-certificates",
+        ] {
+            out.push((id, Fail, shipped()));
+            out.push((id, Pass, facts_with("keys", |f| f.keys = clean())));
+            // The collector found no key material at all.
+            out.push((id, Pass, facts_with("keys", |_| {})));
+            out.push((
+                id,
+                Inconclusive,
+                partial_with("keys", UNPACK_LIMIT, |f| f.keys = clean()),
+            ));
+            out.push((
+                id,
+                Inconclusive,
+                partial_with(
+                    "keys",
+                    "2 files larger than 16777216 bytes were not scanned",
+                    |f| f.keys = clean(),
+                ),
+            ));
+            out.push((id, Inconclusive, not_run("keys")));
+        }
+        // Each check fails on its own kind of material only.
+        out.push((
+            "keys-private-keys",
+            Fail,
+            facts_with("keys", |f| f.keys = vec![dropbear_host_key()]),
+        ));
+        out.push((
+            "keys-authorized-keys",
+            Pass,
+            facts_with("keys", |f| f.keys = vec![dropbear_host_key()]),
+        ));
+        out.push((
+            "keys-certificates",
+            Pass,
+            facts_with("keys", |f| f.keys = vec![dropbear_host_key()]),
+        ));
+        out.push((
+            "keys-private-keys",
+            Pass,
+            facts_with("keys", |f| f.keys = vec![authorised()]),
+        ));
+        out
+    }
+
+    #[test]
+    fn private_keys_fail_with_what_they_are_and_where() {
+        let o = PrivateKeys.evaluate(&shipped());
+        assert_eq!(o.verdict, Verdict::Fail);
+        assert_eq!(
+            seen(&o),
+            [
+                (
+                    "rsa 1024-bit private key (dropbear) SHA256:1SUtMoXCMXkLosL8vR/AtcBRs0ZXy9f9h3QVGuV6Ed0 shipped in the image",
+                    Severity::High,
+                    (Some("/etc/dropbear/dropbear_rsa_host_key"), None)
+                ),
+                (
+                    "unknown encrypted private key (pem-pkcs8-encrypted) shipped in the image",
+                    Severity::Low,
+                    (Some("/etc/ssl/private/vpn.key"), Some(1))
+                ),
+                (
+                    "ec 256-bit private key (pem-sec1) SHA256:TUbt966k8Egaqq7GRFNXj9jHKTAW/9tgoSVvzdP+mow shipped in the image",
+                    Severity::High,
+                    (Some("/etc/lighttpd/server.pem"), Some(1))
+                ),
+            ]
+        );
+        let o = PrivateKeys.evaluate(&facts_with("keys", |f| f.keys = clean()));
+        assert_eq!(o.summary, "no private keys among 3 pieces of key material");
+    }
+
+    #[test]
+    fn authorised_keys_fail_with_their_comment() {
+        let o = AuthorizedKeys.evaluate(&shipped());
+        assert_eq!(o.verdict, Verdict::Fail);
+        assert_eq!(
+            seen(&o),
+            [(
+                "ed25519 key SHA256:IsuSTQKK+OFLfIJKjuLCYk4wvjlkJtOD3IvixoRvLRY (vendor support) is authorised to log in",
+                Severity::High,
+                (Some("/root/.ssh/authorized_keys"), Some(2))
+            )]
+        );
+    }
+
+    #[test]
+    fn a_certificate_fails_with_its_key_and_is_listed_without_it() {
+        let o = Certificates.evaluate(&shipped());
+        assert_eq!(o.verdict, Verdict::Fail);
+        assert_eq!(
+            seen(&o),
+            [
+                (
+                    "certificate C=GB, O=Hallmark Test, CN=Test CA (CA)",
+                    Severity::Info,
+                    (Some("/etc/ssl/certs/ca-certificates.crt"), Some(1))
+                ),
+                (
+                    "device certificate CN=device.example.invalid ships with its private key",
+                    Severity::Medium,
+                    (Some("/etc/lighttpd/server.pem"), Some(6))
+                ),
+            ]
+        );
+        // The CA alone is an inventory note: the check passes.
+        let o = Certificates.evaluate(&facts_with("keys", |f| f.keys = clean()));
+        assert_eq!(o.verdict, Verdict::Pass);
+        assert_eq!(o.findings.len(), 1);
+        assert_eq!(o.findings[0].severity, Severity::Info);
+        assert_eq!(o.summary, "1 certificates, none sharing a device identity");
+    }
+}

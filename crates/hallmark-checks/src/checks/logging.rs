@@ -102,3 +102,187 @@ fn factory_reset(check: &FactoryReset, facts: &Facts) -> Outcome {
         format!("recovery means present: {}", names.join(", ")),
     )
 }
+
+#[cfg(test)]
+pub(crate) use tests::fixtures;
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::Check;
+    use crate::checks::tests_support::{
+        Fixture, UNPACK_LIMIT, facts_with, image_file, image_line, not_run, partial_with, path_line,
+    };
+    use hallmark_model::Verdict;
+    use hallmark_model::facts::{Logging, Recovery};
+
+    fn log(mechanism: &str, remote: &[&str], path: &str, line: u32) -> Logging {
+        Logging {
+            mechanism: mechanism.into(),
+            remote: remote.iter().map(|r| (*r).to_owned()).collect(),
+            location: image_line(path, line),
+        }
+    }
+
+    /// BusyBox syslogd forwarding over UDP (`syslogd -R 192.0.2.10:514`).
+    fn busybox_forwarding() -> Logging {
+        log(
+            "syslogd",
+            &["udp://192.0.2.10:514"],
+            "/etc/init.d/S01syslogd",
+            3,
+        )
+    }
+
+    /// rsyslog forwarding with omfwd over its TLS stream driver.
+    fn rsyslog_tls() -> Logging {
+        log(
+            "rsyslog",
+            &["tls://logs.example.invalid:6514"],
+            "/etc/rsyslog.conf",
+            1,
+        )
+    }
+
+    /// OpenWrt logd started by procd, nothing forwarded.
+    fn logd_local() -> Logging {
+        log("logd", &[], "/etc/init.d/log", 12)
+    }
+
+    fn recovery(mechanism: &str, path: &str) -> Recovery {
+        Recovery {
+            mechanism: mechanism.into(),
+            location: image_file(path),
+        }
+    }
+
+    fn with_logging(logging: Vec<Logging>) -> Facts {
+        facts_with("logging", |f| f.logging = logging)
+    }
+
+    fn with_recovery() -> Facts {
+        facts_with("logging", |f| {
+            f.logging = vec![logd_local()];
+            f.recovery = vec![
+                recovery("ab-slots", "/etc/rauc/system.conf"),
+                recovery("factory-reset", "/sbin/firstboot"),
+            ];
+        })
+    }
+
+    pub(crate) fn fixtures() -> Vec<Fixture> {
+        use Verdict::*;
+        vec![
+            // logging-daemon never decides from the image alone (see the registry): a
+            // daemon leaves open which events it logs, no daemon leaves open a vendor one.
+            (
+                "logging-daemon",
+                Inconclusive,
+                with_logging(vec![logd_local()]),
+            ),
+            ("logging-daemon", Inconclusive, with_logging(Vec::new())),
+            (
+                "logging-daemon",
+                Inconclusive,
+                partial_with("logging", UNPACK_LIMIT, |f| f.logging = vec![logd_local()]),
+            ),
+            ("logging-daemon", Inconclusive, not_run("logging")),
+            (
+                "logging-remote",
+                Fail,
+                with_logging(vec![busybox_forwarding()]),
+            ),
+            (
+                "logging-remote",
+                Fail,
+                with_logging(vec![rsyslog_tls(), busybox_forwarding()]),
+            ),
+            ("logging-remote", Pass, with_logging(vec![rsyslog_tls()])),
+            (
+                "logging-remote",
+                Pass,
+                with_logging(vec![logd_local(), rsyslog_tls()]),
+            ),
+            (
+                "logging-remote",
+                Inconclusive,
+                with_logging(vec![logd_local()]),
+            ),
+            ("logging-remote", Inconclusive, with_logging(Vec::new())),
+            (
+                "logging-remote",
+                Inconclusive,
+                partial_with("logging", UNPACK_LIMIT, |f| f.logging = vec![rsyslog_tls()]),
+            ),
+            ("logging-remote", Inconclusive, not_run("logging")),
+            // recovery-factory-reset cannot fail from the image (see the registry).
+            ("recovery-factory-reset", Pass, with_recovery()),
+            (
+                "recovery-factory-reset",
+                Inconclusive,
+                with_logging(vec![logd_local()]),
+            ),
+            (
+                "recovery-factory-reset",
+                Inconclusive,
+                partial_with("logging", UNPACK_LIMIT, |f| {
+                    f.recovery = vec![recovery("factory-reset", "/sbin/firstboot")];
+                }),
+            ),
+            ("recovery-factory-reset", Inconclusive, not_run("logging")),
+        ]
+    }
+
+    #[test]
+    fn a_log_daemon_is_necessary_but_not_enough() {
+        let o = LogDaemon.evaluate(&with_logging(vec![logd_local(), rsyslog_tls()]));
+        assert_eq!(o.verdict, Verdict::Inconclusive);
+        assert_eq!(o.summary, format!("not decided: {}", o.missing.join("; ")));
+        assert!(o.missing[0].contains("actually logged"), "{:?}", o.missing);
+        let o = LogDaemon.evaluate(&with_logging(Vec::new()));
+        assert!(o.missing[0].starts_with("no log daemon"), "{:?}", o.missing);
+    }
+
+    #[test]
+    fn cleartext_forwarding_fails_at_its_configuration() {
+        let o = RemoteLogging.evaluate(&with_logging(vec![rsyslog_tls(), busybox_forwarding()]));
+        assert_eq!(o.verdict, Verdict::Fail);
+        assert_eq!(o.findings.len(), 1);
+        let f = &o.findings[0];
+        assert_eq!(
+            f.title,
+            "syslogd forwards logs in cleartext to udp://192.0.2.10:514"
+        );
+        assert_eq!(
+            path_line(&f.evidence[0].location),
+            (Some("/etc/init.d/S01syslogd"), Some(3))
+        );
+        // A TCP destination without TLS is cleartext too.
+        let o = RemoteLogging.evaluate(&with_logging(vec![log(
+            "logd",
+            &["tcp://192.0.2.20"],
+            "/etc/config/system",
+            4,
+        )]));
+        assert_eq!(o.verdict, Verdict::Fail);
+        assert_eq!(
+            o.findings[0].title,
+            "logd forwards logs in cleartext to tcp://192.0.2.20"
+        );
+        let o = RemoteLogging.evaluate(&with_logging(vec![rsyslog_tls()]));
+        assert_eq!(o.verdict, Verdict::Pass);
+        assert_eq!(o.summary, "1 log destinations use TLS");
+        let o = RemoteLogging.evaluate(&with_logging(vec![logd_local()]));
+        assert!(o.missing[0].starts_with("no remote log destination"));
+    }
+
+    #[test]
+    fn recovery_means_are_named() {
+        let o = FactoryReset.evaluate(&with_recovery());
+        assert_eq!(o.verdict, Verdict::Pass);
+        assert_eq!(o.summary, "recovery means present: ab-slots, factory-reset");
+        let o = FactoryReset.evaluate(&with_logging(Vec::new()));
+        assert_eq!(o.verdict, Verdict::Inconclusive);
+        assert!(o.missing[0].contains("bootloader"));
+    }
+}

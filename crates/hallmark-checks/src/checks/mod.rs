@@ -96,8 +96,15 @@ pub static CHECKS: &[&dyn Check] = &[
 
 #[cfg(test)]
 pub(crate) mod tests_support {
-    use hallmark_model::Location;
     use hallmark_model::facts::{Coverage, CoverageStatus, Facts};
+    use hallmark_model::{Location, Outcome, Severity, Verdict};
+
+    /// A fixture: the id of a check, the verdict it must give, and facts that lead there.
+    pub(crate) type Fixture = (&'static str, Verdict, Facts);
+
+    /// The note the collectors add when the image was not unpacked completely.
+    pub(crate) const UNPACK_LIMIT: &str =
+        "the image was not unpacked completely (a limit was reached)";
 
     /// Facts where `collector` ran completely, filled by `fill`.
     pub(crate) fn facts_with(collector: &str, fill: impl FnOnce(&mut Facts)) -> Facts {
@@ -114,20 +121,100 @@ pub(crate) mod tests_support {
         facts
     }
 
+    /// Facts where `collector` saw only part of the image (`note` says why), filled by `fill`.
+    pub(crate) fn partial_with(
+        collector: &str,
+        note: &str,
+        fill: impl FnOnce(&mut Facts),
+    ) -> Facts {
+        let mut facts = facts_with(collector, fill);
+        if let Some(coverage) = facts.coverage.get_mut(collector) {
+            coverage.status = CoverageStatus::Partial;
+            coverage.notes.push(note.to_owned());
+        }
+        facts
+    }
+
+    /// Facts of an image without a root filesystem: `collector` did not run, as
+    /// `hallmark_collect::collect` records it.
+    pub(crate) fn not_run(collector: &str) -> Facts {
+        let mut facts = Facts::default();
+        facts.coverage.insert(
+            collector.to_owned(),
+            Coverage {
+                status: CoverageStatus::NotRun,
+                examined: 0,
+                notes: vec!["no root filesystem was found in the image".into()],
+            },
+        );
+        facts
+    }
+
+    /// Line 1 of `path` in the image.
     pub(crate) fn image_location(path: &str) -> Location {
+        image_line(path, 1)
+    }
+
+    /// Line `line` of `path` in the image (how collectors locate what they read in text).
+    pub(crate) fn image_line(path: &str, line: u32) -> Location {
         Location::Image {
             image: "fw.bin".into(),
             chain: Vec::new(),
             path: Some(path.into()),
             offset: None,
-            line: Some(1),
+            line: Some(line),
         }
+    }
+
+    /// The whole file `path` in the image (how collectors locate files they judge whole).
+    pub(crate) fn image_file(path: &str) -> Location {
+        Location::Image {
+            image: "fw.bin".into(),
+            chain: Vec::new(),
+            path: Some(path.into()),
+            offset: None,
+            line: None,
+        }
+    }
+
+    /// Where in the image: path and line.
+    pub(crate) type At<'a> = (Option<&'a str>, Option<u32>);
+
+    /// The path and line of an image location, for assertions.
+    pub(crate) fn path_line(location: &Location) -> At<'_> {
+        match location {
+            Location::Image { path, line, .. } => (path.as_deref(), *line),
+            _ => (None, None),
+        }
+    }
+
+    /// A finding as assertions compare it: title, severity, and where its evidence is.
+    pub(crate) type Seen<'a> = (&'a str, Severity, At<'a>);
+
+    /// The findings of `outcome`, as assertions compare them.
+    pub(crate) fn seen(outcome: &Outcome) -> Vec<Seen<'_>> {
+        outcome
+            .findings
+            .iter()
+            .map(|f| {
+                (
+                    f.title.as_str(),
+                    f.severity,
+                    f.evidence
+                        .first()
+                        .map_or((None, None), |e| path_line(&e.location)),
+                )
+            })
+            .collect()
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::tests_support::Fixture;
     use super::*;
+    use hallmark_model::facts::{Coverage, CoverageStatus, Facts};
+    use hallmark_model::{Location, Severity, Verdict};
 
     #[test]
     fn ids_sorted_unique_documented_and_mapped_to_real_requirements() {
@@ -159,6 +246,173 @@ mod tests {
                     check.id()
                 );
             }
+        }
+    }
+
+    /// The fixtures of every check module.
+    fn fixtures() -> Vec<Fixture> {
+        [
+            accounts::fixtures(),
+            binaries::fixtures(),
+            keys::fixtures(),
+            logging::fixtures(),
+            permissions::fixtures(),
+            services::fixtures(),
+            transport::fixtures(),
+            updates::fixtures(),
+            web::fixtures(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+
+    /// Verdicts a check cannot give by design, and why (its doc says so).
+    const UNREACHABLE: &[(&str, Verdict, &str)] = &[
+        (
+            "logging-daemon",
+            Verdict::Pass,
+            "whether security-relevant events are logged needs a live test or a declaration",
+        ),
+        (
+            "logging-daemon",
+            Verdict::Fail,
+            "without a log daemon in the image, logging may live in a vendor binary",
+        ),
+        (
+            "recovery-factory-reset",
+            Verdict::Fail,
+            "without a reset means in the image, it may live in the bootloader",
+        ),
+    ];
+
+    fn check(id: &str) -> &'static dyn Check {
+        CHECKS
+            .iter()
+            .copied()
+            .find(|c| c.id() == id)
+            .unwrap_or_else(|| panic!("fixture for unknown check {id}"))
+    }
+
+    /// `facts` with every collector that ran seeing only part of the image.
+    fn partially(facts: &Facts) -> Facts {
+        let mut facts = facts.clone();
+        for coverage in facts.coverage.values_mut() {
+            coverage.status = CoverageStatus::Partial;
+            coverage.notes.push(tests_support::UNPACK_LIMIT.to_owned());
+        }
+        facts
+    }
+
+    #[test]
+    fn every_fixture_gives_its_verdict_by_the_house_rules() {
+        for (id, verdict, facts) in fixtures() {
+            let outcome = check(id).evaluate(&facts);
+            assert_eq!(outcome.verdict, verdict, "{id}: {outcome:#?}");
+            assert_eq!(outcome.check, id);
+            let failing = outcome
+                .findings
+                .iter()
+                .filter(|f| f.severity != Severity::Info)
+                .count();
+            match verdict {
+                Verdict::Fail => {
+                    assert!(failing > 0, "{id}: FAIL without findings");
+                    for f in &outcome.findings {
+                        assert_eq!(f.check, id);
+                        assert!(!f.evidence.is_empty(), "{id}: {f:?}");
+                        for e in &f.evidence {
+                            assert!(
+                                matches!(&e.location, Location::Image { path: Some(p), .. } if p.starts_with('/')),
+                                "{id}: finding without a location in the image: {f:?}"
+                            );
+                        }
+                    }
+                }
+                Verdict::Inconclusive => {
+                    assert!(!outcome.missing.is_empty(), "{id}: nothing said missing");
+                }
+                Verdict::Pass | Verdict::NotApplicable => {
+                    assert_eq!(failing, 0, "{id}: {outcome:#?}");
+                    assert!(outcome.missing.is_empty(), "{id}: {outcome:#?}");
+                    assert!(!outcome.summary.is_empty(), "{id}: no reason given");
+                }
+            }
+            // A partial view never passes and is never a reason for NOT_APPLICABLE; what a
+            // partial view found still fails.
+            let outcome = check(id).evaluate(&partially(&facts));
+            let expected = match verdict {
+                Verdict::Fail => Verdict::Fail,
+                _ => Verdict::Inconclusive,
+            };
+            assert_eq!(
+                outcome.verdict, expected,
+                "{id} on a partial view: {outcome:#?}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_check_has_fixtures_for_each_verdict_it_can_give() {
+        let fixtures = fixtures();
+        let has =
+            |id: &str, verdict: Verdict| fixtures.iter().any(|(i, v, _)| *i == id && *v == verdict);
+        for check in CHECKS {
+            let id = check.id();
+            for verdict in [Verdict::Fail, Verdict::Pass, Verdict::Inconclusive] {
+                let unreachable = UNREACHABLE
+                    .iter()
+                    .any(|(i, v, _)| *i == id && *v == verdict);
+                assert!(
+                    has(id, verdict) || unreachable,
+                    "{id}: no {verdict:?} fixture"
+                );
+                assert!(
+                    !(has(id, verdict) && unreachable),
+                    "{id}: a {verdict:?} fixture for a verdict listed as unreachable"
+                );
+            }
+        }
+        // Where everything was collected and nothing found, a check that says NOT_APPLICABLE
+        // must have a fixture for it.
+        let mut nothing = Facts::default();
+        for collector in [
+            "accounts",
+            "elf",
+            "keys",
+            "logging",
+            "permissions",
+            "secrets",
+            "services",
+            "updates",
+            "web",
+        ] {
+            nothing.coverage.insert(
+                collector.to_owned(),
+                Coverage {
+                    status: CoverageStatus::Complete,
+                    examined: 0,
+                    notes: Vec::new(),
+                },
+            );
+        }
+        for check in CHECKS {
+            if check.evaluate(&nothing).verdict == Verdict::NotApplicable {
+                assert!(
+                    has(check.id(), Verdict::NotApplicable),
+                    "{}: no NOT_APPLICABLE fixture",
+                    check.id()
+                );
+            }
+        }
+        // Unknown never passes: with nothing collected every check is inconclusive.
+        for check in CHECKS {
+            assert_eq!(
+                check.evaluate(&Facts::default()).verdict,
+                Verdict::Inconclusive,
+                "{}",
+                check.id()
+            );
         }
     }
 }

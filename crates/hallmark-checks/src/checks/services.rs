@@ -19,6 +19,31 @@ fn describe(service: &Service) -> String {
     format!("{text} (started by {})", service.started_by)
 }
 
+/// Servers of `kind` that are started but whose configuration was not read (no `config`
+/// entry for their program): `what` they are judged on is unknown.
+fn unread_configuration(judge: &mut Judge<'_>, services: &[Service], kind: &str, what: &str) {
+    let read: Vec<&str> = services
+        .iter()
+        .filter(|s| s.service == kind && s.started_by == "config")
+        .map(|s| s.program.as_str())
+        .collect();
+    for s in services.iter().filter(|s| {
+        s.service == kind
+            && s.started_by != "config"
+            && !s
+                .program
+                .rsplit('/')
+                .next()
+                .is_some_and(|p| read.contains(&p))
+    }) {
+        judge.missing(format!(
+            "{what} of {} at {} are unknown: no configuration of it was read",
+            describe(s),
+            crate::util::path_of(&s.location)
+        ));
+    }
+}
+
 /// Services need the services collector to have run completely.
 fn services<'f>(judge: &mut Judge<'_>, facts: &'f Facts) -> Option<&'f [Service]> {
     judge
@@ -130,18 +155,23 @@ fn ssh_blank_passwords(check: &SshBlankPasswords, facts: &Facts) -> Outcome {
         return judge.finish(true, "");
     };
     let ssh = services.iter().filter(|s| s.service == "ssh").count();
-    for s in services
-        .iter()
-        .filter(|s| s.service == "ssh" && setting(s, "blank_passwords") == Some("yes"))
-    {
-        judge.fail(
-            &s.location,
-            None,
-            "SSH server allows blank-password logins (-B)",
-            describe(s),
-            "accounts with empty passwords can log in over the network",
-            "Remove `-B` from the dropbear command line.",
-        );
+    for s in services.iter().filter(|s| s.service == "ssh") {
+        if setting(s, "blank_passwords") == Some("yes") {
+            judge.fail(
+                &s.location,
+                None,
+                "SSH server allows blank-password logins (-B)",
+                describe(s),
+                "accounts with empty passwords can log in over the network",
+                "Remove `-B` from the dropbear command line.",
+            );
+        } else if s.program.rsplit('/').next() != Some("dropbear") {
+            // Only dropbear's options are read: another server's setting is unknown.
+            judge.missing(format!(
+                "whether {} allows empty passwords: only dropbear's options are read (OpenSSH's PermitEmptyPasswords in sshd_config is not)",
+                describe(s)
+            ));
+        }
     }
     judge.finish(
         ssh > 0,
@@ -174,6 +204,7 @@ fn ftp_anonymous(check: &FtpAnonymous, facts: &Facts) -> Outcome {
         .iter()
         .filter(|s| s.service == "ftp" && s.started_by == "config")
         .collect();
+    unread_configuration(&mut judge, services, "ftp", "anonymous access and TLS");
     for s in &ftp {
         let mut issues = Vec::new();
         for (key, label) in [
@@ -230,6 +261,7 @@ fn snmp_communities(check: &SnmpCommunities, facts: &Facts) -> Outcome {
         .iter()
         .filter(|s| s.service == "snmp" && s.started_by == "config")
         .collect();
+    unread_configuration(&mut judge, services, "snmp", "the communities");
     for s in &snmp {
         let Some(list) = setting(s, "communities") else {
             continue;
@@ -273,12 +305,21 @@ fn web_server(check: &WebServer, facts: &Facts) -> Outcome {
         .iter()
         .filter(|s| s.service == "http" && s.started_by == "config")
         .collect();
+    unread_configuration(
+        &mut judge,
+        services,
+        "http",
+        "the privileges, TLS, listings and CGI",
+    );
     for s in &web {
         let mut issues = Vec::new();
         if setting(s, "run_as") == Some("root") {
             issues.push("runs as root");
         }
-        if setting(s, "tls") == Some("no") {
+        // lighttpd records `tls=no`; uhttpd records `plain_http=yes`, and `tls=yes` only
+        // with an HTTPS listener.
+        let tls = setting(s, "tls");
+        if tls == Some("no") || (tls.is_none() && setting(s, "plain_http") == Some("yes")) {
             issues.push("plain HTTP only");
         }
         if setting(s, "directory_listing") == Some("yes") {
@@ -348,4 +389,666 @@ fn wifi(check: &Wifi, facts: &Facts) -> Outcome {
             "Wi-Fi networks use modern security"
         },
     )
+}
+
+#[cfg(test)]
+pub(crate) use tests::fixtures;
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::Check;
+    use crate::checks::tests_support::{
+        Fixture, facts_with, image_line, not_run, partial_with, seen,
+    };
+    use hallmark_model::Verdict;
+
+    /// The note the services collector writes when it finds no start-up configuration.
+    const NO_STARTUP: &str = "no inittab, init script or initramfs /init was found";
+
+    fn service(
+        service: &str,
+        program: &str,
+        args: &[&str],
+        started_by: &str,
+        settings: &[(&str, &str)],
+        path: &str,
+        line: u32,
+    ) -> Service {
+        Service {
+            service: service.into(),
+            program: program.into(),
+            args: args.iter().map(|a| (*a).to_owned()).collect(),
+            started_by: started_by.into(),
+            settings: settings
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            location: image_line(path, line),
+        }
+    }
+
+    /// A configuration file's settings (`started_by = "config"`).
+    fn config(
+        kind: &str,
+        program: &str,
+        settings: &[(&str, &str)],
+        path: &str,
+        line: u32,
+    ) -> Service {
+        service(kind, program, &[], "config", settings, path, line)
+    }
+
+    // Start-up lines.
+
+    /// `/usr/sbin/dropbear -F -P /var/run/dropbear.1.pid -p 22` from OpenWrt's procd script.
+    fn dropbear() -> Service {
+        service(
+            "ssh",
+            "/usr/sbin/dropbear",
+            &["-F", "-P", "/var/run/dropbear.1.pid", "-p", "22"],
+            "init-script",
+            &[("port", "22")],
+            "/etc/init.d/dropbear",
+            41,
+        )
+    }
+
+    /// `dropbear -B -p 22 -r ...`: blank passwords allowed.
+    fn dropbear_blank() -> Service {
+        service(
+            "ssh",
+            "/usr/sbin/dropbear",
+            &[
+                "-B",
+                "-p",
+                "22",
+                "-r",
+                "/etc/dropbear/dropbear_rsa_host_key",
+            ],
+            "init-script",
+            &[("blank_passwords", "yes"), ("port", "22")],
+            "/etc/init.d/S50dropbear",
+            1,
+        )
+    }
+
+    /// `/usr/sbin/in.telnetd -debug 23 -L /bin/sh`: a root shell over telnet.
+    fn telnet_shell() -> Service {
+        service(
+            "telnet",
+            "/usr/sbin/in.telnetd",
+            &["-debug", "23", "-L", "/bin/sh"],
+            "init-script",
+            &[
+                ("tls", "no"),
+                ("login_program", "/bin/sh"),
+                ("login", "none"),
+            ],
+            "/etc/init.d/S40telnetd",
+            3,
+        )
+    }
+
+    /// `telnet stream tcp nowait root /usr/sbin/telnetd telnetd` in inetd.conf.
+    fn telnet_inetd() -> Service {
+        service(
+            "telnet",
+            "/usr/sbin/telnetd",
+            &[],
+            "inetd",
+            &[("tls", "no"), ("inetd_service", "telnet")],
+            "/etc/inetd.conf",
+            2,
+        )
+    }
+
+    /// `ttyS0::respawn:/bin/sh` in inittab.
+    fn console_shell() -> Service {
+        service(
+            "console",
+            "/bin/sh",
+            &[],
+            "inittab",
+            &[("login", "none"), ("tty", "ttyS0")],
+            "/etc/inittab",
+            2,
+        )
+    }
+
+    /// An initramfs `/init` ending in `exec /bin/sh`.
+    fn init_shell() -> Service {
+        service(
+            "console",
+            "/bin/sh",
+            &[],
+            "init",
+            &[("login", "none")],
+            "/init",
+            14,
+        )
+    }
+
+    /// OpenSSH's `ExecStart=/usr/sbin/sshd -D` in a systemd unit.
+    fn sshd() -> Service {
+        service(
+            "ssh",
+            "/usr/sbin/sshd",
+            &["-D"],
+            "systemd",
+            &[],
+            "/lib/systemd/system/sshd.service",
+            9,
+        )
+    }
+
+    /// `/usr/sbin/dnsmasq -C /var/etc/dnsmasq.conf`.
+    fn dnsmasq() -> Service {
+        service(
+            "dns",
+            "/usr/sbin/dnsmasq",
+            &["-C", "/var/etc/dnsmasq.conf"],
+            "init-script",
+            &[],
+            "/etc/init.d/dnsmasq",
+            30,
+        )
+    }
+
+    /// `/usr/sbin/lighttpd -f /etc/lighttpd/lighttpd.conf`.
+    fn lighttpd_started() -> Service {
+        service(
+            "http",
+            "/usr/sbin/lighttpd",
+            &["-f", "/etc/lighttpd/lighttpd.conf"],
+            "init-script",
+            &[],
+            "/etc/init.d/S80lighttpd",
+            5,
+        )
+    }
+
+    /// `/usr/sbin/vsftpd /etc/vsftpd.conf`.
+    fn vsftpd_started() -> Service {
+        service(
+            "ftp",
+            "/usr/sbin/vsftpd",
+            &["/etc/vsftpd.conf"],
+            "init-script",
+            &[],
+            "/etc/init.d/S70vsftpd",
+            4,
+        )
+    }
+
+    /// `tcpsvd -vE 0.0.0.0 21 ftpd -w /srv/ftp`: BusyBox ftpd, which has no configuration
+    /// file.
+    fn busybox_ftpd() -> Service {
+        service(
+            "ftp",
+            "ftpd",
+            &["-w", "/srv/ftp"],
+            "init-script",
+            &[],
+            "/etc/init.d/S70ftpd",
+            6,
+        )
+    }
+
+    /// `snmpd -c /var/snmpd.conf`: a configuration written at run time.
+    fn snmpd_started() -> Service {
+        service(
+            "snmp",
+            "/usr/sbin/snmpd",
+            &["-c", "/var/snmpd.conf"],
+            "init-script",
+            &[],
+            "/etc/init.d/snmpd",
+            17,
+        )
+    }
+
+    /// `/bin/goahead &` in rcS.
+    fn goahead() -> Service {
+        service(
+            "http",
+            "/bin/goahead",
+            &[],
+            "init-script",
+            &[],
+            "/etc/init.d/rcS",
+            20,
+        )
+    }
+
+    // Configuration files, with the settings the collector normalises.
+
+    fn vsftpd_safe() -> Service {
+        config(
+            "ftp",
+            "vsftpd",
+            &[("anonymous", "no"), ("local_logins", "yes"), ("tls", "yes")],
+            "/etc/vsftpd.conf",
+            1,
+        )
+    }
+
+    fn vsftpd_anonymous() -> Service {
+        config(
+            "ftp",
+            "vsftpd",
+            &[
+                ("anonymous", "yes"),
+                ("anonymous_upload", "yes"),
+                ("anonymous_mkdir", "no"),
+                ("tls", "no"),
+            ],
+            "/etc/vsftpd.conf",
+            1,
+        )
+    }
+
+    fn snmpd_unique() -> Service {
+        config(
+            "snmp",
+            "snmpd",
+            &[("communities", "k3Xq9vT2:ro")],
+            "/etc/snmp/snmpd.conf",
+            7,
+        )
+    }
+
+    /// `rocommunity public` and `rwcommunity private 10.0.0.0/8`.
+    fn snmpd_defaults() -> Service {
+        config(
+            "snmp",
+            "snmpd",
+            &[("communities", "public:ro,private:rw")],
+            "/etc/snmp/snmpd.conf",
+            7,
+        )
+    }
+
+    fn lighttpd_safe() -> Service {
+        config(
+            "http",
+            "lighttpd",
+            &[
+                ("run_as", "www-data"),
+                ("port", "443"),
+                ("tls", "yes"),
+                ("directory_listing", "no"),
+                ("cgi_interpreter_shell", "no"),
+            ],
+            "/etc/lighttpd/lighttpd.conf",
+            3,
+        )
+    }
+
+    /// `server.username = "root"`, listings on, shell CGI, no `ssl.engine`.
+    fn lighttpd_root() -> Service {
+        config(
+            "http",
+            "lighttpd",
+            &[
+                ("run_as", "root"),
+                ("port", "80"),
+                ("tls", "no"),
+                ("directory_listing", "yes"),
+                ("cgi_interpreter_shell", "yes"),
+            ],
+            "/etc/lighttpd/lighttpd.conf",
+            3,
+        )
+    }
+
+    /// OpenWrt's uhttpd with `listen_http` and, when `https`, `listen_https`.
+    fn uhttpd(https: bool) -> Service {
+        let mut settings = vec![("listen_http", "0.0.0.0:80"), ("plain_http", "yes")];
+        if https {
+            settings.push(("tls", "yes"));
+        }
+        config("http", "uhttpd", &settings, "/etc/config/uhttpd", 1)
+    }
+
+    fn wifi(settings: &[(&str, &str)], line: u32) -> Service {
+        config("wifi", "hostapd", settings, "/etc/config/wireless", line)
+    }
+
+    fn wifi_safe() -> Vec<Service> {
+        vec![
+            wifi(&[("encryption", "sae"), ("ssid", "corp")], 12),
+            wifi(
+                &[
+                    ("encryption", "psk2+ccmp"),
+                    ("ssid", "guest"),
+                    ("wps", "yes"),
+                ],
+                20,
+            ),
+        ]
+    }
+
+    fn wifi_weak() -> Vec<Service> {
+        vec![
+            wifi(&[("encryption", "wep-open"), ("ssid", "legacy")], 12),
+            wifi(
+                &[
+                    ("encryption", "psk2"),
+                    ("ssid", "office"),
+                    ("wps_pin", "12345670"),
+                ],
+                20,
+            ),
+            wifi(&[("encryption", "none"), ("ssid", "hotspot")], 28),
+        ]
+    }
+
+    /// Every service configured safely.
+    fn clean() -> Vec<Service> {
+        let mut services = vec![
+            dropbear(),
+            dnsmasq(),
+            lighttpd_started(),
+            lighttpd_safe(),
+            vsftpd_started(),
+            vsftpd_safe(),
+            snmpd_unique(),
+        ];
+        services.extend(wifi_safe());
+        services
+    }
+
+    /// Every weakness the service checks know.
+    fn weak() -> Vec<Service> {
+        let mut services = vec![
+            telnet_shell(),
+            telnet_inetd(),
+            console_shell(),
+            dropbear_blank(),
+            vsftpd_anonymous(),
+            snmpd_defaults(),
+            lighttpd_root(),
+        ];
+        services.extend(wifi_weak());
+        services
+    }
+
+    fn with(services: Vec<Service>) -> Facts {
+        facts_with("services", |f| f.services = services)
+    }
+
+    const IDS: &[&str] = &[
+        "services-telnet",
+        "services-unauthenticated-shells",
+        "services-ssh-blank-passwords",
+        "services-ftp-anonymous",
+        "services-snmp-communities",
+        "services-web-server",
+        "services-wifi",
+    ];
+
+    pub(crate) fn fixtures() -> Vec<Fixture> {
+        use Verdict::*;
+        let mut out = Vec::new();
+        for id in IDS {
+            out.push((*id, Fail, with(weak())));
+            out.push((*id, Pass, with(clean())));
+            // Configuration files read, but no start-up configuration found.
+            out.push((
+                *id,
+                Inconclusive,
+                partial_with("services", NO_STARTUP, |f| {
+                    f.services = clean()
+                        .into_iter()
+                        .filter(|s| s.started_by == "config")
+                        .collect();
+                }),
+            ));
+            out.push((*id, Inconclusive, not_run("services")));
+        }
+        // Only dnsmasq: nothing to judge for the servers the image does not have.
+        for id in [
+            "services-ssh-blank-passwords",
+            "services-ftp-anonymous",
+            "services-snmp-communities",
+            "services-web-server",
+            "services-wifi",
+        ] {
+            out.push((id, NotApplicable, with(vec![dnsmasq()])));
+        }
+        for id in ["services-telnet", "services-unauthenticated-shells"] {
+            out.push((id, Pass, with(vec![dnsmasq()])));
+        }
+        // OpenSSH's PermitEmptyPasswords (sshd_config) is not read: unknown, not a pass.
+        out.push((
+            "services-ssh-blank-passwords",
+            Inconclusive,
+            with(vec![dropbear(), sshd()]),
+        ));
+        // A server is started whose configuration the collector does not read: its
+        // settings are unknown, the check neither passes nor is it not applicable.
+        out.push((
+            "services-ftp-anonymous",
+            Inconclusive,
+            with(vec![busybox_ftpd()]),
+        ));
+        out.push((
+            "services-snmp-communities",
+            Inconclusive,
+            with(vec![snmpd_started()]),
+        ));
+        out.push(("services-web-server", Inconclusive, with(vec![goahead()])));
+        out.push((
+            "services-web-server",
+            Inconclusive,
+            with(vec![lighttpd_started(), lighttpd_safe(), goahead()]),
+        ));
+        // uhttpd listening for HTTP only; and for HTTPS too.
+        out.push(("services-web-server", Fail, with(vec![uhttpd(false)])));
+        out.push(("services-web-server", Pass, with(vec![uhttpd(true)])));
+        // A shell left by an initramfs /init.
+        out.push((
+            "services-unauthenticated-shells",
+            Fail,
+            with(vec![init_shell()]),
+        ));
+        out
+    }
+
+    #[test]
+    fn telnet_fails_at_the_line_that_starts_it() {
+        let o = Telnet.evaluate(&with(weak()));
+        assert_eq!(
+            seen(&o),
+            [
+                (
+                    "telnet server started with a shell instead of a login",
+                    Severity::Critical,
+                    (Some("/etc/init.d/S40telnetd"), Some(3))
+                ),
+                (
+                    "telnet server started",
+                    Severity::High,
+                    (Some("/etc/inetd.conf"), Some(2))
+                ),
+            ]
+        );
+        assert_eq!(
+            o.findings[0].evidence[0].observed,
+            "/usr/sbin/in.telnetd -debug 23 -L /bin/sh (started by init-script)"
+        );
+        let o = Telnet.evaluate(&partial_with("services", NO_STARTUP, |_| {}));
+        assert!(
+            o.missing[0].contains("only part of the image"),
+            "{:?}",
+            o.missing
+        );
+    }
+
+    #[test]
+    fn shells_without_login_fail_per_interface() {
+        let mut services = weak();
+        services.push(init_shell());
+        let o = UnauthenticatedShells.evaluate(&with(services));
+        assert_eq!(
+            seen(&o),
+            [
+                (
+                    "a shell is offered on the telnet service without authentication",
+                    Severity::Critical,
+                    (Some("/etc/init.d/S40telnetd"), Some(3))
+                ),
+                (
+                    "a shell is offered on console ttyS0 without authentication",
+                    Severity::Critical,
+                    (Some("/etc/inittab"), Some(2))
+                ),
+                (
+                    "a shell is offered on the console without authentication",
+                    Severity::Critical,
+                    (Some("/init"), Some(14))
+                ),
+            ]
+        );
+        // telnetd running /bin/login is telnet's problem, not an unauthenticated shell.
+        let login = service(
+            "telnet",
+            "/bin/busybox telnetd",
+            &["-l", "/bin/login"],
+            "init-script",
+            &[
+                ("tls", "no"),
+                ("login_program", "/bin/login"),
+                ("login", "program"),
+            ],
+            "/etc/init.d/telnet",
+            9,
+        );
+        let facts = with(vec![login]);
+        assert_eq!(
+            UnauthenticatedShells.evaluate(&facts).verdict,
+            Verdict::Pass
+        );
+        assert_eq!(Telnet.evaluate(&facts).verdict, Verdict::Fail);
+    }
+
+    #[test]
+    fn ssh_with_blank_passwords_fails() {
+        let o = SshBlankPasswords.evaluate(&with(weak()));
+        assert_eq!(
+            seen(&o),
+            [(
+                "SSH server allows blank-password logins (-B)",
+                Severity::High,
+                (Some("/etc/init.d/S50dropbear"), Some(1))
+            )]
+        );
+        let o = SshBlankPasswords.evaluate(&with(clean()));
+        assert_eq!(o.summary, "the SSH server refuses blank passwords");
+        let o = SshBlankPasswords.evaluate(&with(vec![dnsmasq()]));
+        assert_eq!(o.summary, "the image starts no SSH server");
+        let o = SshBlankPasswords.evaluate(&with(vec![sshd()]));
+        assert_eq!(
+            o.missing,
+            [
+                "whether /usr/sbin/sshd -D (started by systemd) allows empty passwords: only dropbear's options are read (OpenSSH's PermitEmptyPasswords in sshd_config is not)"
+            ]
+        );
+    }
+
+    #[test]
+    fn ftp_snmp_and_web_settings_fail_at_their_configuration() {
+        let facts = with(weak());
+        let o = FtpAnonymous.evaluate(&facts);
+        assert_eq!(
+            seen(&o),
+            [(
+                "FTP server allows anonymous login, anonymous upload, no TLS",
+                Severity::High,
+                (Some("/etc/vsftpd.conf"), Some(1))
+            )]
+        );
+        let o = SnmpCommunities.evaluate(&facts);
+        assert_eq!(
+            seen(&o),
+            [(
+                "SNMP default communities public:ro, private:rw",
+                Severity::Medium,
+                (Some("/etc/snmp/snmpd.conf"), Some(7))
+            )]
+        );
+        let o = WebServer.evaluate(&facts);
+        assert_eq!(
+            seen(&o),
+            [(
+                "web server: runs as root, plain HTTP only, directory listing, CGI through a shell",
+                Severity::Medium,
+                (Some("/etc/lighttpd/lighttpd.conf"), Some(3))
+            )]
+        );
+        let o = WebServer.evaluate(&with(vec![uhttpd(false)]));
+        assert_eq!(
+            seen(&o),
+            [(
+                "web server: plain HTTP only",
+                Severity::Medium,
+                (Some("/etc/config/uhttpd"), Some(1))
+            )]
+        );
+        let o = FtpAnonymous.evaluate(&with(vec![dnsmasq()]));
+        assert_eq!(o.summary, "the image configures no FTP server");
+        let o = SnmpCommunities.evaluate(&with(vec![dnsmasq()]));
+        assert_eq!(o.summary, "the image configures no SNMP agent");
+        let o = FtpAnonymous.evaluate(&with(vec![busybox_ftpd()]));
+        assert_eq!(
+            o.missing,
+            [
+                "anonymous access and TLS of ftpd -w /srv/ftp (started by init-script) at /etc/init.d/S70ftpd are unknown: no configuration of it was read"
+            ]
+        );
+        let o = WebServer.evaluate(&with(vec![lighttpd_started(), lighttpd_safe(), goahead()]));
+        assert_eq!(
+            o.missing,
+            [
+                "the privileges, TLS, listings and CGI of /bin/goahead (started by init-script) at /etc/init.d/rcS are unknown: no configuration of it was read"
+            ]
+        );
+        // An agent with SNMPv3 users only has no communities at all.
+        let v3 = with(vec![config(
+            "snmp",
+            "snmpd",
+            &[],
+            "/etc/snmp/snmpd.conf",
+            1,
+        )]);
+        assert_eq!(SnmpCommunities.evaluate(&v3).verdict, Verdict::Pass);
+    }
+
+    #[test]
+    fn weak_wifi_fails_per_interface() {
+        let o = Wifi.evaluate(&with(wifi_weak()));
+        assert_eq!(
+            seen(&o),
+            [
+                (
+                    "Wi-Fi: WEP encryption",
+                    Severity::Medium,
+                    (Some("/etc/config/wireless"), Some(12))
+                ),
+                (
+                    "Wi-Fi: static WPS PIN 12345670",
+                    Severity::Medium,
+                    (Some("/etc/config/wireless"), Some(20))
+                ),
+                (
+                    "Wi-Fi: open network",
+                    Severity::Medium,
+                    (Some("/etc/config/wireless"), Some(28))
+                ),
+            ]
+        );
+        let o = Wifi.evaluate(&with(wifi_safe()));
+        assert_eq!(o.summary, "Wi-Fi networks use modern security");
+    }
 }

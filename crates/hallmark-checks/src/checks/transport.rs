@@ -86,3 +86,187 @@ fn cleartext(check: &CleartextEndpoints, facts: &Facts) -> Outcome {
         },
     )
 }
+
+#[cfg(test)]
+pub(crate) use tests::fixtures;
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::Check;
+    use crate::checks::tests_support::{
+        At, Fixture, facts_with, image_line, not_run, partial_with, path_line,
+    };
+    use hallmark_model::Verdict;
+    use hallmark_model::facts::{RemoteEndpoint, Secret};
+
+    /// The note the secrets collector writes when it skips large files.
+    const SKIPPED: &str = "2 configuration-area files larger than 524288 bytes were not scanned";
+
+    /// Credentials in an update URL (`wget http://admin:s3cr3tpw@...`).
+    fn url_credentials() -> Secret {
+        Secret {
+            rule: "url-credentials".into(),
+            kind: "password".into(),
+            service: Some("http".into()),
+            user: Some("admin".into()),
+            masked: "s*******".into(),
+            well_known: false,
+            location: image_line("/usr/sbin/fw_upgrade.sh", 4),
+        }
+    }
+
+    /// A Wi-Fi key `password` in OpenWrt's wireless configuration.
+    fn wifi_key() -> Secret {
+        Secret {
+            rule: "uci-secret".into(),
+            kind: "wifi_psk".into(),
+            service: Some("wifi".into()),
+            user: None,
+            masked: "p*******".into(),
+            well_known: true,
+            location: image_line("/etc/config/wireless", 14),
+        }
+    }
+
+    fn endpoint(url: &str, path: &str, line: u32) -> RemoteEndpoint {
+        let scheme = url.split("://").next().unwrap_or_default().to_owned();
+        RemoteEndpoint {
+            url: url.into(),
+            encrypted: matches!(scheme.as_str(), "https" | "mqtts"),
+            scheme,
+            location: image_line(path, line),
+        }
+    }
+
+    /// Encrypted endpoints only.
+    fn encrypted() -> Vec<RemoteEndpoint> {
+        vec![
+            endpoint(
+                "https://cloud.example.invalid/api/v1",
+                "/etc/cloud/agent.conf",
+                2,
+            ),
+            endpoint(
+                "mqtts://broker.example.invalid:8883",
+                "/etc/cloud/agent.conf",
+                3,
+            ),
+        ]
+    }
+
+    /// The update URL with its credentials masked, over cleartext HTTP.
+    fn cleartext() -> RemoteEndpoint {
+        endpoint(
+            "http://admin:s*******@update.example.invalid/latest.bin",
+            "/usr/sbin/fw_upgrade.sh",
+            4,
+        )
+    }
+
+    pub(crate) fn fixtures() -> Vec<Fixture> {
+        use Verdict::*;
+        let secrets = || {
+            facts_with("secrets", |f| {
+                f.secrets = vec![url_credentials(), wifi_key()];
+                f.endpoints = encrypted();
+                f.endpoints.push(cleartext());
+            })
+        };
+        let clean = || facts_with("secrets", |f| f.endpoints = encrypted());
+        let partial = || partial_with("secrets", SKIPPED, |f| f.endpoints = encrypted());
+        vec![
+            ("secrets-hardcoded", Fail, secrets()),
+            ("secrets-hardcoded", Pass, clean()),
+            ("secrets-hardcoded", Pass, facts_with("secrets", |_| {})),
+            ("secrets-hardcoded", Inconclusive, partial()),
+            ("secrets-hardcoded", Inconclusive, not_run("secrets")),
+            ("transport-cleartext-endpoints", Fail, secrets()),
+            ("transport-cleartext-endpoints", Pass, clean()),
+            // Secrets without any URL: nothing to connect to.
+            (
+                "transport-cleartext-endpoints",
+                NotApplicable,
+                facts_with("secrets", |f| f.secrets = vec![wifi_key()]),
+            ),
+            ("transport-cleartext-endpoints", Inconclusive, partial()),
+            (
+                "transport-cleartext-endpoints",
+                Inconclusive,
+                partial_with("secrets", SKIPPED, |_| {}),
+            ),
+            (
+                "transport-cleartext-endpoints",
+                Inconclusive,
+                not_run("secrets"),
+            ),
+        ]
+    }
+
+    #[test]
+    fn secrets_fail_with_kind_user_service_and_line() {
+        let facts = facts_with("secrets", |f| {
+            f.secrets = vec![url_credentials(), wifi_key()]
+        });
+        let o = HardcodedSecrets.evaluate(&facts);
+        let got: Vec<(&str, Severity, &str, At)> = o
+            .findings
+            .iter()
+            .map(|f| {
+                (
+                    f.title.as_str(),
+                    f.severity,
+                    f.evidence[0].observed.as_str(),
+                    path_line(&f.evidence[0].location),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "hard-coded password for user 'admin' (http)",
+                    Severity::High,
+                    "url-credentials = s*******",
+                    (Some("/usr/sbin/fw_upgrade.sh"), Some(4))
+                ),
+                (
+                    "hard-coded wifi psk (wifi)",
+                    Severity::Critical,
+                    "uci-secret = p******* (a well-known default)",
+                    (Some("/etc/config/wireless"), Some(14))
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn cleartext_endpoints_fail_and_encrypted_ones_pass() {
+        let facts = facts_with("secrets", |f| {
+            f.endpoints = encrypted();
+            f.endpoints.push(cleartext());
+        });
+        let o = CleartextEndpoints.evaluate(&facts);
+        assert_eq!(o.verdict, Verdict::Fail);
+        assert_eq!(o.findings.len(), 1);
+        let f = &o.findings[0];
+        assert_eq!(
+            f.title,
+            "cleartext http endpoint http://admin:s*******@update.example.invalid/latest.bin"
+        );
+        assert_eq!(f.severity, Severity::Low);
+        assert_eq!(
+            path_line(&f.evidence[0].location),
+            (Some("/usr/sbin/fw_upgrade.sh"), Some(4))
+        );
+        let o = CleartextEndpoints.evaluate(&facts_with("secrets", |f| f.endpoints = encrypted()));
+        assert_eq!(
+            o.summary,
+            "all 2 configured endpoints use encrypted protocols"
+        );
+        let o = CleartextEndpoints.evaluate(&facts_with("secrets", |_| {}));
+        assert_eq!(o.summary, "no remote endpoints are configured");
+        let o = HardcodedSecrets.evaluate(&partial_with("secrets", SKIPPED, |_| {}));
+        assert!(o.missing.iter().any(|m| m.contains("only part")), "{o:?}");
+    }
+}

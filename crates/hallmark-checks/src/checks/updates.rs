@@ -39,7 +39,11 @@ fn signed(check: &SignedUpdates, facts: &Facts) -> Outcome {
                     if u.sources.is_empty() {
                         "-".into()
                     } else {
-                        u.sources.join(", ")
+                        u.sources
+                            .iter()
+                            .map(|s| mask_credentials(s))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     }
                 ),
                 "a tampered or foreign image would be installed",
@@ -78,12 +82,16 @@ fn channel(check: &SecureChannel, facts: &Facts) -> Outcome {
     let mut sources = 0usize;
     for u in &facts.updates {
         for source in &u.sources {
+            // A local repository (apk's `/media/usb/apks`, a `file://` feed) is not fetched
+            // over a network.
+            let Some((scheme, _)) = source.split_once("://") else {
+                continue;
+            };
+            let scheme = scheme.to_ascii_lowercase();
+            if scheme == "file" {
+                continue;
+            }
             sources = sources.saturating_add(1);
-            let scheme = source
-                .split("://")
-                .next()
-                .unwrap_or("")
-                .to_ascii_lowercase();
             if !matches!(scheme.as_str(), "https" | "ftps" | "sftp" | "scp") {
                 judge.fail(
                     &u.location,
@@ -122,5 +130,230 @@ fn mask_credentials(url: &str) -> String {
             _ => url.to_owned(),
         },
         None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+pub(crate) use tests::fixtures;
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::Check;
+    use crate::checks::tests_support::{
+        At, Fixture, UNPACK_LIMIT, facts_with, image_file, not_run, partial_with, path_line,
+    };
+    use hallmark_model::Verdict;
+    use hallmark_model::facts::UpdateMechanism;
+
+    fn mechanism(
+        mechanism: &str,
+        signature_verified: Option<bool>,
+        sources: &[&str],
+        path: &str,
+    ) -> UpdateMechanism {
+        UpdateMechanism {
+            mechanism: mechanism.into(),
+            signature_verified,
+            sources: sources.iter().map(|s| (*s).to_owned()).collect(),
+            tls_verification_disabled: false,
+            keys: Vec::new(),
+            location: image_file(path),
+        }
+    }
+
+    /// A download-and-flash script: wget over HTTP with credentials, mtd write, no
+    /// signature tool.
+    fn unsigned_script() -> UpdateMechanism {
+        mechanism(
+            "script",
+            Some(false),
+            &["http://admin:s3cr3tpw@update.example.invalid/latest.bin"],
+            "/usr/sbin/fw_upgrade.sh",
+        )
+    }
+
+    /// A script that verifies with usign but fetches with `curl -k`.
+    fn insecure_curl() -> UpdateMechanism {
+        UpdateMechanism {
+            tls_verification_disabled: true,
+            ..mechanism(
+                "script",
+                Some(true),
+                &["https://u.example.invalid/fw"],
+                "/usr/sbin/safe_upgrade.sh",
+            )
+        }
+    }
+
+    /// opkg with `option check_signature` and its key, over plain HTTP.
+    fn opkg_http() -> UpdateMechanism {
+        UpdateMechanism {
+            keys: vec!["/etc/opkg/keys/b5043e70f9a75cde".into()],
+            ..mechanism(
+                "opkg",
+                Some(true),
+                &["http://downloads.example.invalid/packages/base"],
+                "/etc/opkg/distfeeds.conf",
+            )
+        }
+    }
+
+    /// apk with trusted keys and an HTTPS repository.
+    fn apk_https() -> UpdateMechanism {
+        UpdateMechanism {
+            keys: vec!["/etc/apk/keys/alpine-devel.rsa.pub".into()],
+            ..mechanism(
+                "apk",
+                Some(true),
+                &["https://dl-cdn.alpinelinux.org/alpine/v3.19/main"],
+                "/etc/apk/repositories",
+            )
+        }
+    }
+
+    /// apk with a local repository on removable media besides an HTTPS one.
+    fn apk_local() -> UpdateMechanism {
+        UpdateMechanism {
+            sources: vec![
+                "/media/usb/apks".into(),
+                "https://dl-cdn.alpinelinux.org/alpine/v3.19/main".into(),
+            ],
+            ..apk_https()
+        }
+    }
+
+    /// RAUC with a keyring: signed bundles, no source of its own.
+    fn rauc() -> UpdateMechanism {
+        mechanism("rauc", Some(true), &[], "/etc/rauc/system.conf")
+    }
+
+    fn with(updates: Vec<UpdateMechanism>) -> Facts {
+        facts_with("updates", |f| f.updates = updates)
+    }
+
+    pub(crate) fn fixtures() -> Vec<Fixture> {
+        use Verdict::*;
+        let partial = || partial_with("updates", UNPACK_LIMIT, |f| f.updates = vec![apk_https()]);
+        vec![
+            (
+                "updates-signed",
+                Fail,
+                with(vec![rauc(), unsigned_script()]),
+            ),
+            ("updates-signed", Pass, with(vec![opkg_http(), rauc()])),
+            (
+                "updates-signed",
+                Pass,
+                with(vec![apk_https(), insecure_curl()]),
+            ),
+            // No mechanism in the image: a bootloader or vendor tool may update it.
+            ("updates-signed", Inconclusive, with(Vec::new())),
+            ("updates-signed", Inconclusive, partial()),
+            ("updates-signed", Inconclusive, not_run("updates")),
+            (
+                "updates-secure-channel",
+                Fail,
+                with(vec![unsigned_script()]),
+            ),
+            ("updates-secure-channel", Fail, with(vec![opkg_http()])),
+            ("updates-secure-channel", Fail, with(vec![insecure_curl()])),
+            (
+                "updates-secure-channel",
+                Pass,
+                with(vec![apk_https(), rauc()]),
+            ),
+            // A local repository is not fetched over a network.
+            ("updates-secure-channel", Pass, with(vec![apk_local()])),
+            // A mechanism without a source says nothing about the channel.
+            ("updates-secure-channel", Inconclusive, with(vec![rauc()])),
+            ("updates-secure-channel", Inconclusive, with(Vec::new())),
+            ("updates-secure-channel", Inconclusive, partial()),
+            ("updates-secure-channel", Inconclusive, not_run("updates")),
+        ]
+    }
+
+    #[test]
+    fn unsigned_updates_fail_where_the_mechanism_is() {
+        let o = SignedUpdates.evaluate(&with(vec![rauc(), unsigned_script()]));
+        assert_eq!(o.verdict, Verdict::Fail);
+        assert_eq!(o.findings.len(), 1);
+        let f = &o.findings[0];
+        assert_eq!(
+            f.title,
+            "script installs updates without verifying a signature"
+        );
+        assert_eq!(
+            path_line(&f.evidence[0].location),
+            (Some("/usr/sbin/fw_upgrade.sh"), None)
+        );
+        // The report does not repeat the password in the source URL.
+        assert_eq!(
+            f.evidence[0].observed,
+            "script (sources: http://admin:***@update.example.invalid/latest.bin)"
+        );
+        let o = SignedUpdates.evaluate(&with(vec![opkg_http(), rauc()]));
+        assert_eq!(o.summary, "updates are signature-verified (opkg, rauc)");
+        // Verification a collector could not determine leaves the question open.
+        let o = SignedUpdates.evaluate(&with(vec![
+            rauc(),
+            mechanism("mender", None, &[], "/etc/mender/mender.conf"),
+        ]));
+        assert_eq!(o.verdict, Verdict::Inconclusive);
+        assert_eq!(o.missing, ["whether mender verifies signatures"]);
+        let o = SignedUpdates.evaluate(&with(Vec::new()));
+        assert!(o.missing[0].starts_with("no update mechanism was found"));
+    }
+
+    #[test]
+    fn cleartext_sources_and_disabled_certificate_checks_fail() {
+        let o = SecureChannel.evaluate(&with(vec![unsigned_script(), insecure_curl()]));
+        let got: Vec<(&str, &str, At)> = o
+            .findings
+            .iter()
+            .map(|f| {
+                (
+                    f.title.as_str(),
+                    f.evidence[0].observed.as_str(),
+                    path_line(&f.evidence[0].location),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "script fetches updates over cleartext http",
+                    // The password in the URL is masked.
+                    "http://admin:***@update.example.invalid/latest.bin",
+                    (Some("/usr/sbin/fw_upgrade.sh"), None)
+                ),
+                (
+                    "script disables TLS certificate checking",
+                    "curl -k / wget --no-check-certificate",
+                    (Some("/usr/sbin/safe_upgrade.sh"), None)
+                ),
+            ]
+        );
+        let o = SecureChannel.evaluate(&with(vec![apk_https(), rauc()]));
+        assert_eq!(o.verdict, Verdict::Pass);
+        assert_eq!(o.summary, "all 1 update sources use TLS");
+        let o = SecureChannel.evaluate(&with(vec![apk_local()]));
+        assert_eq!(o.summary, "all 1 update sources use TLS");
+        let o = SecureChannel.evaluate(&with(vec![rauc()]));
+        assert_eq!(o.missing, ["no update source was found in the image"]);
+    }
+
+    #[test]
+    fn credentials_in_source_urls_are_masked() {
+        assert_eq!(
+            mask_credentials("ftp://fw:hunter2@10.0.0.1/fw.bin"),
+            "ftp://fw:***@10.0.0.1/fw.bin"
+        );
+        assert_eq!(
+            mask_credentials("https://example.invalid/a@b"),
+            "https://example.invalid/a@b"
+        );
+        assert_eq!(mask_credentials("/media/usb/apks"), "/media/usb/apks");
     }
 }

@@ -55,12 +55,15 @@ fn command_injection(check: &CommandInjection, facts: &Facts) -> Outcome {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) use tests::fixtures;
+
+#[cfg(test)]
+pub(crate) mod tests {
     use super::*;
     use crate::Check;
-    use crate::checks::tests_support::{facts_with, image_location};
+    use crate::checks::tests_support::{Fixture, facts_with, image_line, not_run, partial_with};
     use hallmark_model::Verdict;
-    use hallmark_model::facts::{CommandInjection as Fact, CoverageStatus};
+    use hallmark_model::facts::CommandInjection as Fact;
 
     fn injection() -> Fact {
         Fact {
@@ -69,41 +72,74 @@ mod tests {
             via: vec!["ip".into()],
             sink: "eval".into(),
             excerpt: "eval \"ping -c 1 $ip\"".into(),
-            location: image_location("/www/cgi-bin/ping.cgi"),
+            location: image_line("/www/cgi-bin/ping.cgi", 5),
         }
+    }
+
+    /// Three handler scripts analysed, one flow from the query string to `eval`.
+    fn flow() -> Facts {
+        facts_with("web", |f| {
+            f.coverage.get_mut("web").unwrap().examined = 3;
+            f.injections.push(injection());
+        })
+    }
+
+    /// Three handler scripts analysed, no flow.
+    fn clean() -> Facts {
+        facts_with("web", |f| f.coverage.get_mut("web").unwrap().examined = 3)
+    }
+
+    /// A root filesystem without web handlers (the fact says why it does not apply).
+    fn no_handlers() -> Facts {
+        facts_with("web", |f| f.coverage.get_mut("web").unwrap().examined = 0)
+    }
+
+    /// Scripts analysed without a flow, but compiled CGI programs could not be.
+    fn compiled() -> Facts {
+        partial_with(
+            "web",
+            "1 compiled CGI programs were not analysed: /www/cgi-bin/a.cgi",
+            |f| f.coverage.get_mut("web").unwrap().examined = 2,
+        )
+    }
+
+    pub(crate) fn fixtures() -> Vec<Fixture> {
+        use Verdict::*;
+        let id = "web-command-injection";
+        vec![
+            (id, Fail, flow()),
+            (id, Pass, clean()),
+            (id, NotApplicable, no_handlers()),
+            (id, Inconclusive, compiled()),
+            (id, Inconclusive, not_run("web")),
+        ]
     }
 
     #[test]
     fn verdicts() {
         // Fail: a flow, with where and how.
-        let facts = facts_with("web", |f| f.injections.push(injection()));
-        let o = CommandInjection.evaluate(&facts);
+        let o = CommandInjection.evaluate(&flow());
         assert_eq!(o.verdict, Verdict::Fail);
         assert_eq!(o.findings.len(), 1);
         assert!(o.findings[0].title.contains("QUERY_STRING reaches eval"));
         assert!(o.findings[0].evidence[0].observed.contains("via ip"));
-
-        // Pass: handlers analysed, no flow.
-        let o = CommandInjection.evaluate(&facts_with("web", |_| {}));
-        assert_eq!(o.verdict, Verdict::Pass, "{o:?}");
-
-        // Not applicable: no handlers at all (the fact says why).
-        let facts = facts_with("web", |f| {
-            f.coverage.get_mut("web").unwrap().examined = 0;
-        });
         assert_eq!(
-            CommandInjection.evaluate(&facts).verdict,
-            Verdict::NotApplicable
+            crate::util::path_of(&o.findings[0].evidence[0].location),
+            "/www/cgi-bin/ping.cgi"
         );
 
+        // Pass: handlers analysed, no flow.
+        let o = CommandInjection.evaluate(&clean());
+        assert_eq!(o.verdict, Verdict::Pass, "{o:?}");
+        assert!(o.summary.starts_with("3 web handler scripts analysed"));
+
+        // Not applicable: no handlers at all (the fact says why).
+        let o = CommandInjection.evaluate(&no_handlers());
+        assert_eq!(o.verdict, Verdict::NotApplicable);
+        assert!(o.summary.contains("no web handler scripts"));
+
         // Inconclusive: compiled handlers not analysed, or nothing examined.
-        let facts = facts_with("web", |f| {
-            let c = f.coverage.get_mut("web").unwrap();
-            c.status = CoverageStatus::Partial;
-            c.notes
-                .push("1 compiled CGI programs were not analysed: /www/cgi-bin/a.cgi".into());
-        });
-        let o = CommandInjection.evaluate(&facts);
+        let o = CommandInjection.evaluate(&compiled());
         assert_eq!(o.verdict, Verdict::Inconclusive);
         assert!(o.missing.iter().any(|m| m.contains("compiled")));
         assert_eq!(
