@@ -157,10 +157,13 @@ fn monitoring(check: &Monitoring, facts: &Facts) -> Outcome {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) use tests::fixtures;
+
+#[cfg(test)]
+pub(crate) mod tests {
     use super::*;
     use crate::Check;
-    use crate::checks::tests_support::{facts_with, image_location};
+    use crate::checks::tests_support::{Fixture, facts_with, image_location, not_run};
     use hallmark_model::Verdict;
     use hallmark_model::facts::{CoverageStatus, RemoteEndpoint, Service, Tool};
 
@@ -173,6 +176,47 @@ mod tests {
             settings: Default::default(),
             location: image_location("/etc/init.d/S50"),
         }
+    }
+
+    pub(crate) fn fixtures() -> Vec<Fixture> {
+        use Verdict::*;
+        let lldpd = Tool {
+            category: ToolCategory::Monitoring,
+            name: "lldpd".into(),
+            location: image_location("/usr/sbin/lldpd"),
+        };
+        vec![
+            (
+                "services-inventory",
+                Inconclusive,
+                facts_with("services", |f| {
+                    f.services = vec![service("http", "init-script")]
+                }),
+            ),
+            ("services-inventory", Inconclusive, not_run("services")),
+            (
+                "transport-endpoints-inventory",
+                Inconclusive,
+                facts_with("secrets", |f| {
+                    f.endpoints = vec![RemoteEndpoint {
+                        url: "https://cloud.example.invalid/v1".into(),
+                        scheme: "https".into(),
+                        encrypted: true,
+                        location: image_location("/etc/config/cloud"),
+                    }]
+                }),
+            ),
+            (
+                "platform-monitoring",
+                Pass,
+                facts_with("inventory", |f| f.tools = vec![lldpd]),
+            ),
+            (
+                "platform-monitoring",
+                Inconclusive,
+                facts_with("inventory", |_| {}),
+            ),
+        ]
     }
 
     #[test]

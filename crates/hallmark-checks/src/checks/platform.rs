@@ -378,10 +378,13 @@ fn attestation(check: &Attestation, facts: &Facts) -> Outcome {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) use tests::fixtures;
+
+#[cfg(test)]
+pub(crate) mod tests {
     use super::*;
     use crate::Check;
-    use crate::checks::tests_support::{facts_with, image_location};
+    use crate::checks::tests_support::{Fixture, facts_with, image_location, not_run};
     use hallmark_model::Verdict;
     use hallmark_model::facts::{CoverageStatus, Service};
 
@@ -424,6 +427,86 @@ mod tests {
     fn partial(mut facts: Facts) -> Facts {
         facts.coverage.get_mut("inventory").unwrap().status = CoverageStatus::Partial;
         facts
+    }
+
+    pub(crate) fn fixtures() -> Vec<Fixture> {
+        use ToolCategory::*;
+        use Verdict::*;
+        let telnet = || service("telnet", "telnetd", &[]);
+        let mut out: Vec<Fixture> = vec![
+            (
+                "platform-debug-tools",
+                Fail,
+                inventory(&[(Debug, "gdbserver"), (Netcat, "nc")]),
+            ),
+            (
+                "platform-debug-tools",
+                Pass,
+                inventory(&[(TimeSync, "ntpd")]),
+            ),
+            ("platform-debug-tools", Inconclusive, not_run("inventory")),
+            ("platform-isolation", Fail, inventory(&[])),
+            (
+                "platform-isolation",
+                Pass,
+                inventory(&[(AccessControl, "usr.sbin.httpd")]),
+            ),
+            (
+                "platform-time-sync",
+                Fail,
+                with_services(inventory(&[]), vec![]),
+            ),
+            (
+                "platform-time-sync",
+                Pass,
+                with_services(
+                    inventory(&[(TimeSync, "ntpd")]),
+                    vec![service("ntp", "ntpd", &[])],
+                ),
+            ),
+            (
+                "platform-time-sync",
+                Inconclusive,
+                with_services(inventory(&[(TimeSync, "httpd (NTP strings)")]), vec![]),
+            ),
+            (
+                "platform-lockout",
+                Fail,
+                with_services(inventory(&[]), vec![telnet()]),
+            ),
+            (
+                "platform-lockout",
+                Inconclusive,
+                with_services(inventory(&[(Lockout, "pam_faillock.so")]), vec![telnet()]),
+            ),
+            ("platform-attestation", NotApplicable, inventory(&[])),
+            (
+                "platform-attestation",
+                Pass,
+                inventory(&[(Tpm, "tpm2_quote"), (Tpm, "keylime_agent")]),
+            ),
+            (
+                "platform-attestation",
+                Inconclusive,
+                inventory(&[(Tpm, "tpm_tis.ko")]),
+            ),
+        ];
+        for (id, category, name) in [
+            ("platform-encryption", Encryption, "cryptsetup"),
+            ("platform-firewall", Firewall, "nft"),
+            ("platform-identity", Identity, "wpa_supplicant"),
+        ] {
+            out.push((id, Fail, inventory(&[])));
+            out.push((id, Inconclusive, inventory(&[(category, name)])));
+        }
+        for id in [
+            "platform-isolation",
+            "platform-time-sync",
+            "platform-lockout",
+        ] {
+            out.push((id, Inconclusive, not_run("inventory")));
+        }
+        out
     }
 
     #[test]
