@@ -151,7 +151,13 @@ pub(crate) fn rootfs_location(facts: &hallmark_model::facts::Facts) -> Location 
                 .iter()
                 .filter(|t| t.rootfs)
                 .max_by_key(|t| t.files)
-                .map(|t| t.location.clone())
+                .map(|t| {
+                    let mut location = t.location.clone();
+                    if let Location::Image { path, .. } = &mut location {
+                        path.get_or_insert_with(|| "/".to_owned());
+                    }
+                    location
+                })
         })
         .unwrap_or_else(|| Location::Image {
             image: image.map(|i| i.name.clone()).unwrap_or_default(),
