@@ -66,6 +66,18 @@ pub struct Facts {
     /// Notable programs, libraries, kernel modules and policies present, by what they are for.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tools: Vec<Tool>,
+    /// What the device does on its own with physical ports: handlers that run or install
+    /// content from removable media, USB gadget functions enabled at boot.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub port_handlers: Vec<PortHandler>,
+    /// Secrets passed to logs: scripts that log secret variables, programs with format strings
+    /// that print secrets.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub log_leaks: Vec<LogLeak>,
+    /// How firmware is stored, switched, rewritten and recovered: slots, boot counters,
+    /// in-place writers, recovery modes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub boot: Vec<BootMechanism>,
 }
 
 impl Facts {
@@ -555,6 +567,71 @@ pub enum ToolCategory {
     Identity,
     /// Network monitoring agents (SNMP agents, LLDP, flow exporters, metrics collectors).
     Monitoring,
+}
+
+/// Something the device does on its own with a physical port.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PortHandler {
+    /// `media-exec` (a handler runs a program or script found on removable media),
+    /// `media-install` (it installs firmware or packages found there), `usb-gadget` (a USB
+    /// device function, serial console or network adapter, enabled at boot).
+    pub kind: String,
+    /// What runs it: `udev`, `mdev`, `hotplug`, `hotplug2`, `procd`, `automount`, `boot`
+    /// (an init script, or a script it calls), `modules` (a module list loaded at boot).
+    pub trigger: String,
+    /// What is run, installed or enabled: the path on the media (as written) or the gadget
+    /// function (`g_serial`, `acm`, `rndis`, ...).
+    pub what: String,
+    /// The line, shortened.
+    pub excerpt: String,
+    /// The rule or script, and line.
+    pub location: Location,
+}
+
+/// A secret that reaches a log, or may.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct LogLeak {
+    /// `script` (a script passes a secret variable to a logging command) or `format-string`
+    /// (a program carries a message format that prints a secret; whether the message is
+    /// logged is not known).
+    pub kind: String,
+    /// The secret as named in the code (`$PASSWORD`, `password:%s`).
+    pub secret: String,
+    /// Where it goes: `logger`, `/var/log/...`, `/dev/kmsg`, or `message` for a format string.
+    pub sink: String,
+    /// The line or string, shortened (code, never a value).
+    pub excerpt: String,
+    /// The script and line, or the program and offset of the string.
+    pub location: Location,
+}
+
+/// A way firmware is stored, switched, rewritten or recovered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct BootMechanism {
+    /// What it is:
+    /// - `ab-slots`: two copies of the kernel or root filesystem (RAUC slots, Mender parts,
+    ///   partition names);
+    /// - `boot-counter`: boot counting and fallback (`bootcount`, `bootlimit`, `altbootcmd`,
+    ///   `upgrade_available`);
+    /// - `recovery-partition`: a separate recovery or rescue image;
+    /// - `single-slot`: a complete partition list with one kernel and one root filesystem;
+    /// - `in-place-write`: an update path that overwrites the running firmware partition;
+    /// - `network-recovery`: a bootloader path that loads an image over the network (TFTP)
+    ///   and boots or flashes it;
+    /// - `web-recovery`: an emergency firmware-upload page or bootloader web failsafe;
+    /// - `failsafe-console`: a recovery console entered by a button or key press at boot
+    ///   (OpenWrt failsafe);
+    /// - `signed-recovery`: a recovery or fallback path whose images are signature-checked.
+    pub kind: String,
+    /// Whether an image this path accepts is checked with a signature: `Some(false)` when it
+    /// loads and boots or flashes one with no signature step, `None` when not determinable or
+    /// not applicable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified: Option<bool>,
+    /// What was seen, shortened: the variable, partition list, command or page.
+    pub detail: String,
+    /// Where (file and line, or bootloader and offset).
+    pub location: Location,
 }
 
 /// A web request handler that passes request input to a command interpreter unsanitised.

@@ -3,6 +3,7 @@
 mod accounts;
 mod binaries;
 mod exposure;
+mod interfaces;
 mod keys;
 mod logging;
 mod permissions;
@@ -61,6 +62,7 @@ pub static CHECKS: &[&dyn Check] = &[
     &accounts::SingleRoot,
     &accounts::StrongHashes,
     &binaries::ExploitMitigations,
+    &interfaces::Autorun,
     &keys::AuthorizedKeys,
     &keys::Certificates,
     &keys::PrivateKeys,
@@ -255,6 +257,7 @@ mod tests {
             accounts::fixtures(),
             binaries::fixtures(),
             exposure::fixtures(),
+            interfaces::fixtures(),
             keys::fixtures(),
             logging::fixtures(),
             permissions::fixtures(),
@@ -446,6 +449,7 @@ mod tests {
             "keys",
             "logging",
             "permissions",
+            "ports",
             "secrets",
             "services",
             "updates",

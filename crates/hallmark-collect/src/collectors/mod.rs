@@ -7,6 +7,7 @@ mod inventory;
 mod keys;
 mod logging;
 mod permissions;
+mod ports;
 mod secrets;
 mod services;
 mod updates;
@@ -23,6 +24,7 @@ pub static COLLECTORS: &[&dyn Collector] = &[
     &keys::KeysCollector,
     &logging::LoggingCollector,
     &permissions::PermissionsCollector,
+    &ports::PortsCollector,
     &secrets::SecretsCollector,
     &services::ServicesCollector,
     &updates::UpdatesCollector,
