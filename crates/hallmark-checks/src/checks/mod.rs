@@ -6,6 +6,7 @@ mod exposure;
 mod interfaces;
 mod keys;
 mod logging;
+mod management;
 mod permissions;
 mod platform;
 mod services;
@@ -68,6 +69,7 @@ pub static CHECKS: &[&dyn Check] = &[
     &keys::PrivateKeys,
     &logging::LogDaemon,
     &logging::RemoteLogging,
+    &management::ManagementProtocols,
     &permissions::Setuid,
     &permissions::WorldWritable,
     &platform::Attestation,
@@ -260,6 +262,7 @@ mod tests {
             interfaces::fixtures(),
             keys::fixtures(),
             logging::fixtures(),
+            management::fixtures(),
             permissions::fixtures(),
             platform::fixtures(),
             services::fixtures(),

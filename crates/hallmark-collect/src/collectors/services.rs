@@ -9,8 +9,18 @@
 //! `console` service with `login=none`.
 //!
 //! Configuration files read for settings: `vsftpd.conf`, `lighttpd.conf`, `snmpd.conf`,
-//! OpenWrt UCI `dropbear`, `uhttpd` and `wireless`. These become services with
-//! `started_by = "config"`: they say how the daemon is configured, not that it runs.
+//! OpenWrt UCI `dropbear`, `uhttpd`, `wireless`, `snmpd`, `mini_snmpd`, `cwmp` and
+//! `easycwmp`, and vendor configuration under `/etc` naming a TR-069 ACS URL (`acs_url`,
+//! `ACSURL`, `acsURL`, `cwmp_acs_url`, ... as `key=value`, `key value`, an XML attribute or
+//! element). These become services with `started_by = "config"`: they say how the daemon is
+//! configured, not that it runs.
+//!
+//! SNMP settings: `communities` (v1/v2c, `name:ro|rw`), `v3_users` (`createUser`, or UCI
+//! users, `name:priv` when a privacy protocol is set, else `name:auth`), `v3_access`
+//! (`rouser`/`rwuser`, VACM `access` lines for `usm`, UCI `access` sections: `name:level`
+//! with level `noauth`, `auth` or `priv`; `rouser` without a level means `auth`),
+//! `enabled=no` when a UCI section switches the agent off. TR-069 settings: `acs_url`
+//! (credentials masked), `enabled=no` when switched off.
 
 use std::collections::BTreeMap;
 
@@ -32,13 +42,16 @@ const DAEMONS: &[(&str, &str)] = &[
     ("cwmpd", "tr069"),
     ("dnsmasq", "dns"),
     ("dropbear", "ssh"),
+    ("easycwmpd", "tr069"),
     ("ftpd", "ftp"),
     ("goahead", "http"),
     ("httpd", "http"),
+    ("icwmpd", "tr069"),
     ("in.telnetd", "telnet"),
     ("in.tftpd", "tftp"),
     ("lighttpd", "http"),
     ("mini_httpd", "http"),
+    ("mini_snmpd", "snmp"),
     ("miniupnpd", "upnp"),
     ("mosquitto", "mqtt"),
     ("nginx", "http"),
@@ -56,6 +69,7 @@ const DAEMONS: &[(&str, &str)] = &[
     ("tftpd", "tftp"),
     ("thttpd", "http"),
     ("tr069", "tr069"),
+    ("tr69c", "tr069"),
     ("uhttpd", "http"),
     ("upnpd", "upnp"),
     ("utelnetd", "telnet"),
@@ -147,6 +161,12 @@ fn classify(path: &str) -> Option<Source> {
         "/etc/config/dropbear" => Source::Config("uci-dropbear"),
         "/etc/config/uhttpd" => Source::Config("uci-uhttpd"),
         "/etc/config/wireless" => Source::Config("uci-wireless"),
+        "/etc/config/snmpd" => Source::Config("uci-snmpd"),
+        "/etc/config/mini_snmpd" => Source::Config("uci-mini_snmpd"),
+        "/etc/config/cwmp" | "/etc/config/easycwmp" | "/etc/config/icwmp" => {
+            Source::Config("uci-cwmp")
+        }
+        _ if is_vendor_config(path) => Source::Config("vendor"),
         _ => return None,
     })
 }
@@ -462,6 +482,16 @@ fn config(file: &File<'_>, text: &str, which: &str, facts: &mut Facts) {
         "snmpd" => ("snmp", "snmpd"),
         "uci-dropbear" => ("ssh", "dropbear"),
         "uci-uhttpd" => ("http", "uhttpd"),
+        "uci-snmpd" => ("snmp", "snmpd"),
+        "uci-mini_snmpd" => ("snmp", "mini_snmpd"),
+        "uci-cwmp" => {
+            uci_cwmp(file, text, facts);
+            return;
+        }
+        "vendor" => {
+            vendor_acs(file, text, facts);
+            return;
+        }
         _ => ("wifi", "hostapd"),
     };
     match which {
@@ -518,6 +548,8 @@ fn config(file: &File<'_>, text: &str, which: &str, facts: &mut Facts) {
         }
         "snmpd" => {
             let mut communities = Vec::new();
+            let mut v3_users = Vec::new();
+            let mut v3_access = Vec::new();
             for (n, line) in text.lines().enumerate() {
                 let words: Vec<&str> = line
                     .split('#')
@@ -534,8 +566,18 @@ fn config(file: &File<'_>, text: &str, which: &str, facts: &mut Facts) {
                     ["com2sec", _, _, c, ..] => Some(*c),
                     _ => None,
                 };
+                if let Some(entry) = snmp_v3(&words) {
+                    if communities.is_empty() && v3_users.is_empty() && v3_access.is_empty() {
+                        first_line = n.saturating_add(1);
+                    }
+                    if words.first() == Some(&"createUser") {
+                        v3_users.push(entry);
+                    } else {
+                        v3_access.push(entry);
+                    }
+                }
                 if let Some(c) = community {
-                    if communities.is_empty() {
+                    if communities.is_empty() && v3_users.is_empty() && v3_access.is_empty() {
                         first_line = n.saturating_add(1);
                     }
                     let access = if words.first().is_some_and(|w| w.starts_with("rw")) {
@@ -546,9 +588,76 @@ fn config(file: &File<'_>, text: &str, which: &str, facts: &mut Facts) {
                     communities.push(format!("{c}:{access}"));
                 }
             }
-            if !communities.is_empty() {
-                settings.insert("communities".into(), communities.join(","));
+            snmp_settings(&mut settings, &communities, &v3_users, &v3_access);
+        }
+        "uci-snmpd" | "uci-mini_snmpd" => {
+            let mut communities = Vec::new();
+            let mut v3_users = Vec::new();
+            let mut v3_access = Vec::new();
+            let mut sections: BTreeMap<(usize, String), BTreeMap<String, (usize, String)>> =
+                BTreeMap::new();
+            let mut current = (0usize, String::new());
+            for (n, line) in text.lines().enumerate() {
+                let words = shell::commands(line)
+                    .into_iter()
+                    .next()
+                    .map(|c| c.words)
+                    .unwrap_or_default();
+                match words.first().map(String::as_str) {
+                    Some("config") => {
+                        current = (n, words.get(1).cloned().unwrap_or_default());
+                        sections.entry(current.clone()).or_default();
+                    }
+                    Some("option") => {
+                        if let (Some(k), Some(v)) = (words.get(1), words.get(2)) {
+                            sections
+                                .entry(current.clone())
+                                .or_default()
+                                .insert(k.clone(), (n.saturating_add(1), v.clone()));
+                        }
+                    }
+                    _ => {}
+                }
             }
+            for ((_, kind), options) in &sections {
+                let get = |k: &str| options.get(k).map(|(_, v)| v.as_str());
+                if let Some((line, community)) = options.get("community") {
+                    if communities.is_empty() {
+                        first_line = *line;
+                    }
+                    let access = if get("secname") == Some("rw") || get("write").is_some() {
+                        "rw"
+                    } else {
+                        "ro"
+                    };
+                    communities.push(format!("{community}:{access}"));
+                }
+                if kind == "access" && matches!(get("version"), Some("usm" | "any")) {
+                    let level = get("level").unwrap_or("noauth");
+                    let group = get("group").unwrap_or("?");
+                    v3_access.push(format!("{group}:{}", normal_level(level)));
+                }
+                if let Some(user) = get("username").filter(|u| !u.is_empty()) {
+                    let privacy = [
+                        "privacy_type",
+                        "priv_type",
+                        "privacy_protocol",
+                        "priv_proto",
+                    ]
+                    .iter()
+                    .any(|k| get(k).is_some_and(|v| !v.is_empty() && v != "none"));
+                    v3_users.push(format!("{user}:{}", if privacy { "priv" } else { "auth" }));
+                    if privacy {
+                        v3_access.push(format!("{user}:priv"));
+                    }
+                }
+                if matches!(kind.as_str(), "snmpd" | "mini_snmpd" | "general" | "agent")
+                    && get("enabled").is_some_and(|v| yes(v) == "no")
+                {
+                    settings.insert("enabled".into(), "no".into());
+                }
+            }
+            snmp_settings(&mut settings, &communities, &v3_users, &v3_access);
         }
         "uci-dropbear" => {
             for (n, _, k, v) in uci(text) {
@@ -633,6 +742,199 @@ fn config(file: &File<'_>, text: &str, which: &str, facts: &mut Facts) {
         file,
         first_line,
     );
+}
+
+/// net-snmp security levels as one word: `noauth`, `auth`, `priv`.
+fn normal_level(level: &str) -> &'static str {
+    match level.to_ascii_lowercase().as_str() {
+        "priv" | "authpriv" => "priv",
+        "auth" | "authnopriv" => "auth",
+        _ => "noauth",
+    }
+}
+
+/// An SNMPv3 user (`createUser`) or access line (`rouser`, `rwuser`, VACM `access` for `usm`),
+/// as `name:level`.
+fn snmp_v3(words: &[&str]) -> Option<String> {
+    match words {
+        ["createUser", rest @ ..] => {
+            // createUser [-e ENGINEID] NAME [AUTHPROTO AUTHPASS [PRIVPROTO [PRIVPASS]]]
+            let rest = match rest {
+                ["-e", _, tail @ ..] => tail,
+                tail => tail,
+            };
+            let name = rest.first()?;
+            let privacy = rest
+                .get(3)
+                .is_some_and(|p| p.starts_with("AES") || p.starts_with("DES"));
+            Some(format!("{name}:{}", if privacy { "priv" } else { "auth" }))
+        }
+        ["rouser" | "rwuser", rest @ ..] => {
+            let rest = match rest {
+                ["-s", _, tail @ ..] => tail,
+                tail => tail,
+            };
+            let name = rest.first()?;
+            Some(format!(
+                "{name}:{}",
+                normal_level(rest.get(1).unwrap_or(&"auth"))
+            ))
+        }
+        ["access", group, _context, model, level, ..] if matches!(*model, "usm" | "any") => {
+            Some(format!("{group}:{}", normal_level(level)))
+        }
+        _ => None,
+    }
+}
+
+fn snmp_settings(
+    settings: &mut BTreeMap<String, String>,
+    communities: &[String],
+    v3_users: &[String],
+    v3_access: &[String],
+) {
+    for (key, list) in [
+        ("communities", communities),
+        ("v3_users", v3_users),
+        ("v3_access", v3_access),
+    ] {
+        if !list.is_empty() {
+            settings.insert(key.into(), list.join(","));
+        }
+    }
+}
+
+/// Keys that name a TR-069 ACS URL in vendor configuration (compared lowercase, without `_`
+/// and `-`).
+const ACS_KEYS: &[&str] = &[
+    "acsurl",
+    "cwmpacsurl",
+    "tr069acsurl",
+    "tr069url",
+    "cwmpurl",
+    "managementserverurl",
+];
+
+/// Vendor configuration that may hold an ACS URL: text under `/etc` and similar, not web pages.
+fn is_vendor_config(path: &str) -> bool {
+    let under = ["/etc/", "/usr/etc/", "/config/", "/usr/share/defaults/"]
+        .iter()
+        .any(|d| path.starts_with(d));
+    let web = [
+        ".js", ".htm", ".html", ".css", ".asp", ".lua", ".php", ".gif", ".png",
+    ]
+    .iter()
+    .any(|e| path.ends_with(e));
+    under && !web && !path.starts_with("/etc/init.d/") && !path.starts_with("/etc/config/")
+}
+
+/// The URL after a key: skips `=`, `:`, quotes, `>` and blanks.
+fn url_after(rest: &str) -> Option<String> {
+    let value = rest.trim_start_matches(|c: char| {
+        c == '=' || c == ':' || c == '"' || c == '\'' || c == '>' || c.is_whitespace()
+    });
+    let end = value
+        .find(|c: char| c == '"' || c == '\'' || c == '<' || c.is_whitespace())
+        .unwrap_or(value.len());
+    let url = value.get(..end)?;
+    let lower = url.to_ascii_lowercase();
+    (lower.starts_with("http://") || lower.starts_with("https://")).then(|| mask_url(url))
+}
+
+/// The URL with a password in its user part masked.
+fn mask_url(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => match rest.split_once('@') {
+            Some((userinfo, host)) if !userinfo.contains('/') && userinfo.contains(':') => {
+                let user = userinfo.split(':').next().unwrap_or("");
+                format!("{scheme}://{user}:***@{host}")
+            }
+            _ => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+fn push_acs(facts: &mut Facts, file: &File<'_>, line: usize, url: String, enabled: bool) {
+    let mut settings = BTreeMap::new();
+    settings.insert("acs_url".into(), url);
+    if !enabled {
+        settings.insert("enabled".into(), "no".into());
+    }
+    push(
+        facts,
+        ("tr069", "cwmp".into(), Vec::new()),
+        "config",
+        settings,
+        file,
+        line,
+    );
+}
+
+/// Vendor files: each line naming an ACS URL.
+fn vendor_acs(file: &File<'_>, text: &str, facts: &mut Facts) {
+    for (n, line) in text.lines().enumerate() {
+        let squashed: String = line
+            .chars()
+            .filter(|c| *c != '_' && *c != '-')
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        // Positions in `squashed` do not map back to `line`: find the key there, then the URL
+        // after the same key in `squashed` (URLs keep their case only for display).
+        let Some(key) = ACS_KEYS.iter().find(|k| squashed.contains(**k)) else {
+            continue;
+        };
+        let after = squashed.split(key).nth(1).unwrap_or("");
+        if url_after(after).is_none() {
+            continue;
+        }
+        // The URL as written: the first http(s) URL on the line.
+        let lower = line.to_ascii_lowercase();
+        let Some(at) = lower.find("http://").or_else(|| lower.find("https://")) else {
+            continue;
+        };
+        if let Some(url) = url_after(line.get(at..).unwrap_or("")) {
+            push_acs(facts, file, n.saturating_add(1), url, true);
+        }
+    }
+}
+
+/// UCI `cwmp`/`easycwmp`: `option url`, or `scheme`/`hostname`/`port`/`path`, in `acs`
+/// sections; `option enable`/`enabled` `0` switches the client off.
+fn uci_cwmp(file: &File<'_>, text: &str, facts: &mut Facts) {
+    let mut url = None;
+    let mut line_no = 1usize;
+    let mut parts: BTreeMap<String, String> = BTreeMap::new();
+    let mut enabled = true;
+    for (n, section, k, v) in uci(text) {
+        match (section.as_str(), k.as_str()) {
+            ("acs", "url") => {
+                url = Some(v);
+                line_no = n;
+            }
+            ("acs", "scheme" | "hostname" | "port" | "path") => {
+                if parts.is_empty() {
+                    line_no = n;
+                }
+                parts.insert(k, v);
+            }
+            (_, "enable" | "enabled") if yes(&v) == "no" => enabled = false,
+            _ => {}
+        }
+    }
+    let url = url.or_else(|| {
+        let scheme = parts.get("scheme")?;
+        let host = parts.get("hostname")?;
+        let port = parts
+            .get("port")
+            .map(|p| format!(":{p}"))
+            .unwrap_or_default();
+        let path = parts.get("path").cloned().unwrap_or_default();
+        Some(format!("{scheme}://{host}{port}{path}"))
+    });
+    if let Some(url) = url.filter(|u| u.contains("://")) {
+        push_acs(facts, file, line_no, mask_url(&url), enabled);
+    }
 }
 
 #[cfg(test)]
@@ -758,6 +1060,75 @@ mod tests {
         assert_eq!(
             got[2].settings.get("login").map(String::as_str),
             Some("program")
+        );
+    }
+
+    fn line_of(location: &hallmark_model::Location) -> u32 {
+        match location {
+            hallmark_model::Location::Image { line, .. } => line.unwrap_or(0),
+            _ => 0,
+        }
+    }
+
+    #[test]
+    fn snmp_versions_and_tr069_acs_urls() {
+        let got = services(&[
+            (
+                "/etc/snmp/snmpd.conf",
+                "# v3 only\ncreateUser admin SHA \"authpass1\" AES \"privpass1\"\ncreateUser mon MD5 monpass1\nrouser admin priv\nrouser mon\naccess grp \"\" usm noauth exact all none none\n",
+            ),
+            (
+                "/etc/config/mini_snmpd",
+                "config mini_snmpd\n\toption enabled '0'\n\toption community 'public'\n",
+            ),
+            (
+                "/etc/config/snmpd",
+                "config com2sec public\n\toption secname ro\n\toption community public\nconfig access public_access\n\toption group public\n\toption version any\n\toption level auth\n",
+            ),
+            (
+                "/etc/config/easycwmp",
+                "config local\n\toption enable '1'\nconfig acs\n\toption scheme 'http'\n\toption hostname 'acs.example.invalid'\n\toption port '7547'\n\toption path '/cwmp'\n",
+            ),
+            (
+                "/etc/config/cwmp",
+                "config acs 'acs'\n\toption url 'https://user:secret@acs.example.invalid/'\n",
+            ),
+            (
+                "/etc/default.cfg",
+                "<tr69c acsURL=\"http://acs.isp.invalid:7547/\" connReqUser=\"x\"/>\n<snmp state=\"disable\"/>\n",
+            ),
+            (
+                "/etc/cwmp.conf",
+                "acs_url=\nACS_URL = https://tr069.example.invalid/acs\n",
+            ),
+            (
+                "/www/js/str.js",
+                "var s = {acs_url: \"http://acs.example.invalid\"};\n",
+            ),
+        ]);
+        let summary: Vec<String> = got
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} {} {:?} {}",
+                    s.service,
+                    s.program,
+                    s.settings,
+                    line_of(&s.location)
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                r#"tr069 cwmp {"acs_url": "https://user:***@acs.example.invalid/"} 2"#,
+                r#"tr069 cwmp {"acs_url": "http://acs.example.invalid:7547/cwmp"} 4"#,
+                r#"snmp mini_snmpd {"communities": "public:ro", "enabled": "no"} 3"#,
+                r#"snmp snmpd {"communities": "public:ro", "v3_access": "public:auth"} 3"#,
+                r#"tr069 cwmp {"acs_url": "https://tr069.example.invalid/acs"} 2"#,
+                r#"tr069 cwmp {"acs_url": "http://acs.isp.invalid:7547/"} 1"#,
+                r#"snmp snmpd {"v3_access": "admin:priv,mon:auth,grp:noauth", "v3_users": "admin:priv,mon:auth"} 2"#,
+            ]
         );
     }
 }
