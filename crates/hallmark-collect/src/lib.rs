@@ -20,6 +20,7 @@
 mod collectors;
 mod crack;
 mod image;
+mod redact;
 mod shell;
 
 use hallmark_model::facts::{Coverage, CoverageStatus, Facts};

@@ -5,6 +5,7 @@ mod binaries;
 mod exposure;
 mod interfaces;
 mod keys;
+mod log_secrets;
 mod logging;
 mod management;
 mod permissions;
@@ -68,6 +69,7 @@ pub static CHECKS: &[&dyn Check] = &[
     &keys::Certificates,
     &keys::PrivateKeys,
     &logging::LogDaemon,
+    &log_secrets::NoSecrets,
     &logging::RemoteLogging,
     &management::ManagementProtocols,
     &permissions::Setuid,
@@ -261,6 +263,7 @@ mod tests {
             exposure::fixtures(),
             interfaces::fixtures(),
             keys::fixtures(),
+            log_secrets::fixtures(),
             logging::fixtures(),
             management::fixtures(),
             permissions::fixtures(),
@@ -450,6 +453,7 @@ mod tests {
             "elf",
             "inventory",
             "keys",
+            "log-secrets",
             "logging",
             "permissions",
             "ports",

@@ -5,6 +5,7 @@ mod elf;
 mod image;
 mod inventory;
 mod keys;
+mod log_secrets;
 mod logging;
 mod permissions;
 mod ports;
@@ -22,6 +23,7 @@ pub static COLLECTORS: &[&dyn Collector] = &[
     &image::ImageCollector,
     &inventory::InventoryCollector,
     &keys::KeysCollector,
+    &log_secrets::LogSecretsCollector,
     &logging::LoggingCollector,
     &permissions::PermissionsCollector,
     &ports::PortsCollector,

@@ -303,7 +303,8 @@ fn push(
 }
 
 fn shorten(text: &str) -> String {
-    let text = text.trim();
+    let text = crate::redact::mask_url_credentials(text.trim());
+    let text = text.as_str();
     if text.chars().count() <= EXCERPT_MAX {
         return text.to_owned();
     }
