@@ -10,6 +10,7 @@ mod logging;
 mod management;
 mod permissions;
 mod platform;
+mod resilience;
 mod services;
 mod transport;
 mod updates;
@@ -83,6 +84,7 @@ pub static CHECKS: &[&dyn Check] = &[
     &platform::Lockout,
     &exposure::Monitoring,
     &platform::TimeSync,
+    &resilience::RecoveryAuthenticated,
     &logging::FactoryReset,
     &transport::HardcodedSecrets,
     &services::FtpAnonymous,
@@ -95,6 +97,7 @@ pub static CHECKS: &[&dyn Check] = &[
     &services::Wifi,
     &transport::CleartextEndpoints,
     &exposure::EndpointInventory,
+    &resilience::FailSafe,
     &updates::SecureChannel,
     &updates::SignedUpdates,
     &web::CommandInjection,
@@ -268,6 +271,7 @@ mod tests {
             management::fixtures(),
             permissions::fixtures(),
             platform::fixtures(),
+            resilience::fixtures(),
             services::fixtures(),
             transport::fixtures(),
             updates::fixtures(),
@@ -450,6 +454,7 @@ mod tests {
         let mut nothing = Facts::default();
         for collector in [
             "accounts",
+            "boot",
             "elf",
             "inventory",
             "keys",

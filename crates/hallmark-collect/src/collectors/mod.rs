@@ -1,6 +1,7 @@
 //! The collector registry: one file per collector, one line per collector in [`COLLECTORS`].
 
 mod accounts;
+mod boot;
 mod elf;
 mod image;
 mod inventory;
@@ -19,6 +20,7 @@ use crate::Collector;
 /// Every collector, sorted by id.
 pub static COLLECTORS: &[&dyn Collector] = &[
     &accounts::AccountsCollector,
+    &boot::BootCollector,
     &elf::ElfCollector,
     &image::ImageCollector,
     &inventory::InventoryCollector,
