@@ -108,14 +108,15 @@ impl Collector for BootCollector {
                 }
                 l
             };
-            if memmem::find(bytes, b"U-Boot").is_some() {
-                examined = examined.saturating_add(1);
-                bootloader(bytes, &location, facts);
-            } else if memmem::find(bytes, b"Linux version ").is_some() {
+            let kernel = memmem::find(bytes, b"Linux version ").is_some();
+            if kernel {
                 examined = examined.saturating_add(1);
                 for (offset, list) in cmdline_mtdparts(bytes) {
                     mtdparts(&list, location(offset), facts);
                 }
+            } else if uboot_banner(bytes) {
+                examined = examined.saturating_add(1);
+                bootloader(bytes, &location, facts);
             }
         }
         for file in image.files() {
@@ -247,6 +248,15 @@ fn push(facts: &mut Facts, kind: &str, verified: Option<bool>, detail: &str, loc
 // ---------------------------------------------------------------------------------------
 // Bootloaders and kernels.
 
+/// Whether the bytes carry a U-Boot version banner (`U-Boot 1.1.4 (`, `U-Boot 2016.01`).
+fn uboot_banner(bytes: &[u8]) -> bool {
+    memmem::find_iter(bytes, b"U-Boot ").any(|at| {
+        bytes
+            .get(at.saturating_add(7))
+            .is_some_and(|b| b.is_ascii_digit())
+    })
+}
+
 /// Whether a bootloader carries code to authenticate images (FIT signatures, HAB).
 fn has_signature_code(bytes: &[u8]) -> bool {
     memmem::find(bytes, b"rsa_verify").is_some()
@@ -291,6 +301,10 @@ fn bootloader(bytes: &[u8], location: &dyn Fn(usize) -> Location, facts: &mut Fa
         environment(&env, signed, &|_| location(offset), facts);
     }
     let runs = strings(bytes, 8);
+    let product_check = runs.iter().any(|(_, s)| {
+        let l = s.to_ascii_lowercase();
+        l.contains("product id") || l.contains("product_id")
+    });
     let tftp_client = runs
         .iter()
         .any(|(_, s)| s.contains("tftp") || s.contains("TFTP"));
@@ -337,10 +351,12 @@ fn bootloader(bytes: &[u8], location: &dyn Fn(usize) -> Location, facts: &mut Fa
                 if signed { None } else { Some(false) },
                 &format!(
                     "bootloader fetches the recovery image {name} over TFTP and installs it{}",
-                    if signed {
-                        ""
-                    } else {
-                        " (no signature-verification code in the bootloader)"
+                    match (signed, product_check) {
+                        (true, _) => "",
+                        (false, true) => {
+                            " (it checks a product id; no signature-verification code in the bootloader)"
+                        }
+                        (false, false) => " (no signature-verification code in the bootloader)",
                     }
                 ),
                 location(*offset),
@@ -1029,6 +1045,7 @@ mod tests {
         let mut b = b"\x27\x05\x19\x56 U-Boot 1.1.4 (Sep 21 2015)\0tftpboot\0".to_vec();
         b.extend_from_slice(b"\0\0bootargs=console=ttyS0,115200 root=31:02 mtdparts=ath-nor0:32k(u-boot1),32k(u-boot2),3008k(rootfs),896k(uImage),64k(mib0),64k(ART)\0bootcmd=bootm 0x9f020000\0bootdelay=1\0lu=tftp 0x80060000 ${dir}tuboot.bin&&erase 0x9f000000 +$filesize&&cp.b $fileaddr 0x9f000000 $filesize\0\0");
         b.extend_from_slice(b"\x01\x02tftp 80800000 %s\0mr3020v1_tp_recovery.bin\0\x03");
+        b.extend_from_slice(b"auto update firmware: product id verify sucess!\0");
         b
     }
 
@@ -1047,7 +1064,7 @@ mod tests {
             got,
             vec![
                 "single-slot None | partitions u-boot1, u-boot2, rootfs, uImage, mib0, ART",
-                "network-recovery Some(false) | bootloader fetches the recovery image mr3020v1_tp_recovery.bin over TFTP and installs it (no signature-verification code in the bootloader)",
+                "network-recovery Some(false) | bootloader fetches the recovery image mr3020v1_tp_recovery.bin over TFTP and installs it (it checks a product id; no signature-verification code in the bootloader)",
             ]
         );
         // An environment whose boot command loads over TFTP and boots, and a command string

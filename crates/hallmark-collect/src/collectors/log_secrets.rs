@@ -41,14 +41,12 @@ impl Collector for LogSecretsCollector {
 
     fn collect(&self, image: &Image<'_>, options: &Options, facts: &mut Facts) -> Coverage {
         let mut scripts = 0u64;
-        let mut programs = 0u64;
         let max_bytes = usize::try_from(options.max_scan_bytes).unwrap_or(usize::MAX);
         for file in image.files() {
             let path = image.rootfs_path(&file);
             let bytes = file.bytes();
             if bytes.starts_with(b"\x7fELF") {
                 if bytes.len() <= max_bytes {
-                    programs = programs.saturating_add(1);
                     format_strings(&file, bytes, facts);
                 }
                 continue;
@@ -62,7 +60,6 @@ impl Collector for LogSecretsCollector {
             scripts = scripts.saturating_add(1);
             script(&file, text, facts);
         }
-        let _ = programs;
         // What a check needs to have seen is the scripts; programs are searched as well.
         coverage(image, scripts, Vec::new())
     }

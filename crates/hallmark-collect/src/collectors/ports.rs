@@ -92,6 +92,7 @@ impl Collector for PortsCollector {
         let mut scripts: Vec<(File<'_>, Trigger, usize)> = Vec::new();
         let mut seen: BTreeSet<String> = BTreeSet::new();
         let mut rule_calls: Vec<(String, Trigger)> = Vec::new();
+        let scripts_by_path = script_index(image);
         for file in image.nodes() {
             let path = image.rootfs_path(&file);
             // systemd: a getty enabled on the gadget serial port.
@@ -152,15 +153,22 @@ impl Collector for PortsCollector {
         // Scripts a rule runs are analysed first, so that they are reported with the rule's
         // trigger.
         for (program, trigger) in rule_calls {
-            for callee in resolve(image, &program) {
+            for callee in resolve(&scripts_by_path, &program) {
                 queue.push_back((callee, trigger, 1));
             }
         }
         queue.extend(scripts);
         let mut analysed = 0usize;
+        let mut notes = Vec::new();
         while let Some((file, trigger, depth)) = queue.pop_front() {
-            if !seen.insert(file.path().to_owned()) || analysed >= MAX_SCRIPTS {
+            if !seen.insert(file.path().to_owned()) {
                 continue;
+            }
+            if analysed >= MAX_SCRIPTS {
+                notes.push(format!(
+                    "only the first {MAX_SCRIPTS} scripts were analysed"
+                ));
+                break;
             }
             analysed = analysed.saturating_add(1);
             let Some(text) = file.text().filter(|t| t.len() <= MAX_SCRIPT_BYTES) else {
@@ -171,12 +179,12 @@ impl Collector for PortsCollector {
                 continue;
             }
             for program in calls {
-                for callee in resolve(image, &program) {
+                for callee in resolve(&scripts_by_path, &program) {
                     queue.push_back((callee, trigger, depth.saturating_add(1)));
                 }
             }
         }
-        coverage(image, examined, Vec::new())
+        coverage(image, examined, notes)
     }
 }
 
@@ -471,21 +479,31 @@ fn inittab(file: &File<'_>, text: &str, facts: &mut Facts) {
 /// Whether a value names removable media.
 fn media_literal(word: &str) -> bool {
     let lower = word.to_ascii_lowercase();
-    if MEDIA.iter().any(|m| lower.contains(m)) {
+    // A media directory at the start of a path (`/media/...`, not `/usr/share/media/...`).
+    let at_path_start = |m: &str| {
+        lower.match_indices(m).any(|(at, _)| {
+            lower
+                .get(..at)
+                .and_then(|before| before.chars().last())
+                .is_none_or(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/')))
+        })
+    };
+    if MEDIA.iter().any(|m| at_path_start(m)) {
         return true;
     }
     // `/mnt/sda1/...`, `/tmp/mmcblk0p1`: a block-device name as a path component.
     lower.split('/').skip(1).any(is_block_name)
 }
 
-/// `sda`, `sdb1`, `mmcblk0p1`.
+/// A partition of a removable disk: `sda1`, `sdb12`, `mmcblk0p1` (not `sdk`).
 fn is_block_name(component: &str) -> bool {
-    let bytes = component.as_bytes();
     if let Some(rest) = component.strip_prefix("sd") {
         let mut chars = rest.chars();
+        let digits = rest.get(1..).unwrap_or("");
         return chars.next().is_some_and(|c| c.is_ascii_lowercase())
-            && chars.all(|c| c.is_ascii_digit())
-            && bytes.len() <= 5;
+            && !digits.is_empty()
+            && digits.len() <= 2
+            && digits.chars().all(|c| c.is_ascii_digit());
     }
     component.starts_with("mmcblk") && component.contains('p')
 }
@@ -584,9 +602,9 @@ impl Taint {
 }
 
 /// Analyses one script; returns the programs it runs (to be followed).
-fn script(file: &File<'_>, text: &str, trigger: Trigger, facts: &mut Facts) -> Vec<String> {
+fn script(file: &File<'_>, text: &str, trigger: Trigger, facts: &mut Facts) -> BTreeSet<String> {
     let mut taint = Taint::default();
-    let mut calls = Vec::new();
+    let mut calls = BTreeSet::new();
     let systemd = file.path().ends_with(".service");
     let configfs = text.contains("usb_gadget");
     for (n, raw) in text.lines().enumerate() {
@@ -622,7 +640,7 @@ fn script(file: &File<'_>, text: &str, trigger: Trigger, facts: &mut Facts) -> V
             judge(file, &command, line, line_no, trigger, &mut taint, facts);
             let program = command.program();
             if program.starts_with('/') || !program.contains(['$', '/']) {
-                calls.push(program.to_owned());
+                calls.insert(program.to_owned());
             }
         }
     }
@@ -786,8 +804,24 @@ fn judge(
     }
 }
 
+/// Shell scripts of the image by their path in the root filesystem.
+type Scripts<'i> = BTreeMap<&'i str, Vec<File<'i>>>;
+
+fn script_index<'i>(image: &'i Image<'_>) -> Scripts<'i> {
+    let mut index: Scripts<'i> = BTreeMap::new();
+    for file in image.files() {
+        if file.bytes().starts_with(b"#!") && file.text().is_some() {
+            index
+                .entry(image.rootfs_path(&file))
+                .or_default()
+                .push(file);
+        }
+    }
+    index
+}
+
 /// The script files a program name or path stands for.
-fn resolve<'i>(image: &'i Image<'_>, program: &str) -> Vec<File<'i>> {
+fn resolve<'i>(scripts: &Scripts<'i>, program: &str) -> Vec<File<'i>> {
     let candidates: Vec<String> = if program.starts_with('/') {
         vec![program.to_owned()]
     } else if program.is_empty() || program.contains('/') {
@@ -800,8 +834,9 @@ fn resolve<'i>(image: &'i Image<'_>, program: &str) -> Vec<File<'i>> {
     };
     candidates
         .iter()
-        .flat_map(|c| image.find(c))
-        .filter(|f| f.bytes().starts_with(b"#!") && f.text().is_some())
+        .filter_map(|c| scripts.get(c.as_str()))
+        .flatten()
+        .copied()
         .collect()
 }
 
@@ -956,5 +991,28 @@ mod tests {
             ("/etc/hotplug2.rules", hostile),
         ]);
         assert!(facts.coverage.contains_key("ports"));
+    }
+
+    #[test]
+    fn media_paths() {
+        for yes in [
+            "/media/usb0/run.sh",
+            "\"/mnt/sda1/x\"",
+            "/tmp/usb/autorun",
+            "/mnt/$MDEV/a",
+            "/usb/x",
+        ] {
+            assert!(media_literal(yes), "{yes}");
+        }
+        for no in [
+            "/usr/share/media/x.sh",
+            "/sys/bus/usb/devices",
+            "/mnt/proc",
+            "/lib/usb/x.sh",
+            "/tmp/fw.bin",
+            "sda",
+        ] {
+            assert!(!media_literal(no), "{no}");
+        }
     }
 }
