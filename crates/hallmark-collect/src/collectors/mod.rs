@@ -1,6 +1,7 @@
 //! The collector registry: one file per collector, one line per collector in [`COLLECTORS`].
 
 mod accounts;
+mod components;
 mod elf;
 mod image;
 mod inventory;
@@ -17,6 +18,7 @@ use crate::Collector;
 /// Every collector, sorted by id.
 pub static COLLECTORS: &[&dyn Collector] = &[
     &accounts::AccountsCollector,
+    &components::ComponentsCollector,
     &elf::ElfCollector,
     &image::ImageCollector,
     &inventory::InventoryCollector,
