@@ -9,6 +9,8 @@
 use std::fmt;
 use std::io::Read;
 
+use crate::bytes::{le32, le64};
+
 /// A block compression scheme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[allow(dead_code)] // Some codecs wait for the filesystem readers that use them.
@@ -103,11 +105,8 @@ pub(crate) fn decompress(
             max_out,
         ),
         Codec::LzmaAlone => {
-            let dict = input
-                .get(1..5)
-                .and_then(|b| b.try_into().ok())
-                .map(u32::from_le_bytes)
-                .ok_or_else(|| BlockError::Corrupt("short lzma header".into()))?;
+            let dict =
+                le32(input, 1).ok_or_else(|| BlockError::Corrupt("short lzma header".into()))?;
             if dict > LZMA_DICT_MAX {
                 return Err(BlockError::Corrupt(format!(
                     "lzma dictionary of {dict} bytes"
@@ -225,18 +224,8 @@ pub(crate) fn decompress_into(
                 .get(..13)
                 .ok_or_else(|| BlockError::Corrupt("short lzma header".into()))?;
             let props = header.first().copied().unwrap_or(0);
-            let dict = u32::from_le_bytes(
-                header
-                    .get(1..5)
-                    .and_then(|b| b.try_into().ok())
-                    .unwrap_or([0; 4]),
-            );
-            let size = u64::from_le_bytes(
-                header
-                    .get(5..13)
-                    .and_then(|b| b.try_into().ok())
-                    .unwrap_or([0; 8]),
-            );
+            let dict = le32(header, 1).unwrap_or(0);
+            let size = le64(header, 5).unwrap_or(0);
             let size = (size != u64::MAX).then_some(size);
             let rest = input.get(13..).unwrap_or(&[]);
             // An unknown size in the header means an end marker, not "whatever is there".
@@ -382,11 +371,7 @@ fn xz_varint(bytes: &[u8], pos: &mut usize) -> Option<u64> {
 /// kind of stream, for the generic decoder.
 fn xz_single_block_into(input: &[u8], out: &mut [u8]) -> Option<Result<usize, BlockError>> {
     const MAGIC: [u8; 6] = [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00];
-    let crc_at = |at: usize| -> Option<u32> {
-        Some(u32::from_le_bytes(
-            input.get(at..at.checked_add(4)?)?.try_into().ok()?,
-        ))
-    };
+    let crc_at = |at: usize| le32(input, at);
     if input.get(..6)? != MAGIC || input.get(6) != Some(&0) {
         return None;
     }

@@ -35,6 +35,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::blob::Blob;
+use crate::bytes::{Endian, to_u64};
 use crate::codec::{self, Codec};
 use crate::format::{Context, Extracted, Format, FormatKind, Magic, Output, Rejected};
 use crate::formats::damage::Damage;
@@ -93,37 +94,6 @@ const S_IFBLK: u32 = 0o060000;
 const S_IFDIR: u32 = 0o040000;
 const S_IFCHR: u32 = 0o020000;
 const S_IFIFO: u32 = 0o010000;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Endian {
-    Little,
-    Big,
-}
-
-impl Endian {
-    fn u32(self, data: &[u8], at: usize) -> Option<u32> {
-        let bytes: [u8; 4] = data.get(at..at.checked_add(4)?)?.try_into().ok()?;
-        Some(match self {
-            Endian::Little => u32::from_le_bytes(bytes),
-            Endian::Big => u32::from_be_bytes(bytes),
-        })
-    }
-
-    fn u16(self, data: &[u8], at: usize) -> Option<u16> {
-        let bytes: [u8; 2] = data.get(at..at.checked_add(2)?)?.try_into().ok()?;
-        Some(match self {
-            Endian::Little => u16::from_le_bytes(bytes),
-            Endian::Big => u16::from_be_bytes(bytes),
-        })
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Endian::Little => "little-endian",
-            Endian::Big => "big-endian",
-        }
-    }
-}
 
 /// One inode, its bit fields decoded.
 #[derive(Debug, Clone, Copy)]
@@ -251,10 +221,6 @@ fn bad_name(name: &[u8]) -> Option<&'static str> {
     } else {
         None
     }
-}
-
-fn to_u64(value: usize) -> u64 {
-    u64::try_from(value).unwrap_or(u64::MAX)
 }
 
 /// Where one block's bytes are.

@@ -21,6 +21,7 @@ use std::io::{self, Read};
 use lz4_flex::frame::FrameDecoder;
 
 use crate::blob::Blob;
+use crate::bytes::le32;
 use crate::decode::{Members, Tracked, decode_members};
 use crate::format::{Context, Extracted, Format, FormatKind, Magic, Rejected};
 
@@ -41,11 +42,6 @@ const LEGACY_BLOCK: usize = 8 << 20;
 /// Worst-case compressed size of a legacy block (`LZ4_compressBound(8 MiB)`).
 const LEGACY_BOUND: usize = LEGACY_BLOCK + LEGACY_BLOCK / 255 + 16;
 
-fn u32_at(data: &[u8], pos: usize) -> Option<u32> {
-    let bytes = data.get(pos..pos.checked_add(4)?)?;
-    Some(u32::from_le_bytes(bytes.try_into().ok()?))
-}
-
 fn is_any_magic(word: u32) -> bool {
     let bytes = word.to_le_bytes();
     bytes == FRAME_MAGIC || bytes == LEGACY_MAGIC || word & 0xffff_fff0 == 0x184d_2a50
@@ -62,7 +58,7 @@ fn xxh32_short(input: &[u8]) -> u32 {
     let mut h = P5.wrapping_add(len);
     let mut words = input.chunks_exact(4);
     for word in words.by_ref() {
-        let lane = u32::from_le_bytes(word.try_into().unwrap_or([0; 4]));
+        let lane = le32(word, 0).unwrap_or(0);
         h = h
             .wrapping_add(lane.wrapping_mul(P3))
             .rotate_left(17)
@@ -132,7 +128,7 @@ fn frame_len(data: &[u8]) -> Option<usize> {
     let content_checksum = header.flags & 0x04 != 0;
     let mut pos = header.len;
     loop {
-        let size = u32_at(data, pos)?;
+        let size = le32(data, pos)?;
         pos = pos.checked_add(4)?;
         if size == 0 {
             if content_checksum {
@@ -156,7 +152,7 @@ fn frame_len(data: &[u8]) -> Option<usize> {
 
 /// The size of the legacy block whose header is at `pos`, when it can be one.
 fn legacy_block(data: &[u8], pos: usize) -> Option<usize> {
-    let size = u32_at(data, pos)?;
+    let size = le32(data, pos)?;
     if size == 0 || is_any_magic(size) {
         return None;
     }
@@ -174,10 +170,10 @@ fn is_member(data: &[u8]) -> bool {
 fn skippable(data: &[u8]) -> usize {
     let mut skipped = 0usize;
     loop {
-        let Some(magic) = u32_at(data, skipped) else {
+        let Some(magic) = le32(data, skipped) else {
             return skipped;
         };
-        let Some(len) = u32_at(data, skipped.saturating_add(4)) else {
+        let Some(len) = le32(data, skipped.saturating_add(4)) else {
             return skipped;
         };
         if magic & 0xffff_fff0 != 0x184d_2a50 {

@@ -15,6 +15,7 @@
 use std::io::{self, Read};
 
 use crate::blob::Blob;
+use crate::bytes::{be16, be32};
 use crate::codec::{self, Codec};
 use crate::decode::{Members, Tracked, decode_members};
 use crate::format::{Context, Extracted, Format, FormatKind, Magic, Rejected};
@@ -74,11 +75,11 @@ impl Fields<'_> {
     }
 
     fn u16(&mut self) -> Option<u16> {
-        Some(u16::from_be_bytes(self.take(2)?.try_into().ok()?))
+        be16(self.take(2)?, 0)
     }
 
     fn u32(&mut self) -> Option<u32> {
-        Some(u32::from_be_bytes(self.take(4)?.try_into().ok()?))
+        be32(self.take(4)?, 0)
     }
 }
 

@@ -25,6 +25,7 @@
 //! mismatch says nothing). Hardware ids, versions and addresses are not read.
 
 use crate::blob::Blob;
+use crate::bytes::{be32, to_u64, to_usize};
 use crate::format::{Context, Extracted, Format, FormatKind, Magic, Output, Rejected};
 use crate::tree::Entry;
 
@@ -63,11 +64,6 @@ struct Header {
     rootfs_len: usize,
 }
 
-fn be32(data: &[u8], at: usize) -> Option<usize> {
-    let bytes = data.get(at..at.checked_add(4)?)?;
-    usize::try_from(u32::from_be_bytes(bytes.try_into().ok()?)).ok()
-}
-
 /// Printable text up to a NUL within the field; `nonempty` requires at least one character.
 fn text_field(field: &[u8], nonempty: bool) -> bool {
     let end = memchr::memchr(0, field).unwrap_or(field.len());
@@ -90,7 +86,7 @@ fn parse(data: &[u8]) -> Option<Header> {
         ),
         _ => return None,
     };
-    let field = |n: usize| be32(header, fields.checked_add(n.checked_mul(4)?)?);
+    let field = |n: usize| be32(header, fields.checked_add(n.checked_mul(4)?)?).map(to_usize);
     let parsed = Header {
         layout,
         fw_length: field(0)?,
@@ -103,10 +99,6 @@ fn parse(data: &[u8]) -> Option<Header> {
     let plausible =
         parsed.kernel_ofs >= HEADER && parsed.kernel_len > 0 && kernel_end <= parsed.fw_length;
     plausible.then_some(parsed)
-}
-
-fn to_u64(n: usize) -> u64 {
-    u64::try_from(n).unwrap_or(u64::MAX)
 }
 
 fn is_padding(bytes: &[u8]) -> bool {

@@ -13,6 +13,7 @@
 //! no checksum is verified.
 
 use crate::blob::Blob;
+use crate::bytes::{be32, to_u64, to_usize};
 use crate::format::{Context, Extracted, Format, FormatKind, Magic, Output, Rejected};
 use crate::tree::Entry;
 
@@ -28,15 +29,6 @@ const TABLE: usize = 0x40;
 const HEADER_MIN: usize = TABLE + 6 * 4;
 const HEADER_MAX: usize = 0x1000;
 
-fn be32(data: &[u8], at: usize) -> Option<usize> {
-    let bytes = data.get(at..at.checked_add(4)?)?;
-    usize::try_from(u32::from_be_bytes(bytes.try_into().ok()?)).ok()
-}
-
-fn to_u64(n: usize) -> u64 {
-    u64::try_from(n).unwrap_or(u64::MAX)
-}
-
 struct Header {
     size: usize,
     header_len: usize,
@@ -48,9 +40,9 @@ fn parse(data: &[u8]) -> Option<Header> {
     if !data.starts_with(b"IMG0") {
         return None;
     }
-    let size = be32(data, 4)?;
-    let header_len = be32(data, TABLE)?;
-    let field = |n: usize| be32(data, TABLE.checked_add(n.checked_mul(4)?)?);
+    let field = |n: usize| be32(data, TABLE.checked_add(n.checked_mul(4)?)?).map(to_usize);
+    let size = to_usize(be32(data, 4)?);
+    let header_len = field(0)?;
     let parts = [
         (header_len, field(1)?),
         (field(2)?, field(3)?),

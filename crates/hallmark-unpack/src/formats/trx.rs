@@ -10,6 +10,7 @@
 //! not rejected. The extent is the declared length. Flags are not interpreted.
 
 use crate::blob::Blob;
+use crate::bytes::{le32, to_u64, to_usize};
 use crate::format::{Context, Extracted, Format, FormatKind, Magic, Output, Rejected};
 use crate::tree::Entry;
 
@@ -17,19 +18,6 @@ use crate::tree::Entry;
 pub(crate) struct TrxFormat;
 
 const MAGICS: &[Magic] = &[Magic::at_start(b"HDR0")];
-
-fn le32(data: &[u8], at: usize) -> Option<u32> {
-    let bytes = data.get(at..at.checked_add(4)?)?;
-    Some(u32::from_le_bytes(bytes.try_into().ok()?))
-}
-
-fn to_usize(n: u32) -> usize {
-    usize::try_from(n).unwrap_or(usize::MAX)
-}
-
-fn to_u64(n: usize) -> u64 {
-    u64::try_from(n).unwrap_or(u64::MAX)
-}
 
 struct Header {
     len: usize,

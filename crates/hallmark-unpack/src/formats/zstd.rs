@@ -3,6 +3,7 @@
 use std::io::Read;
 
 use crate::blob::Blob;
+use crate::bytes::le32;
 use crate::decode::{Members, Tracked, decode_members};
 use crate::format::{Context, Extracted, Format, FormatKind, Magic, Rejected};
 
@@ -27,15 +28,9 @@ fn skippable(data: &[u8]) -> usize {
     loop {
         let rest = data.get(skipped..).unwrap_or(&[]);
         let is_skippable = matches!(rest, [m, 0x2a, 0x4d, 0x18, ..] if m & 0xf0 == 0x50);
-        let Some(len) = rest.get(4..8).filter(|_| is_skippable) else {
+        let Some(len) = le32(rest, 4).filter(|_| is_skippable) else {
             return skipped;
         };
-        let len = u32::from_le_bytes([
-            len.first().copied().unwrap_or(0),
-            len.get(1).copied().unwrap_or(0),
-            len.get(2).copied().unwrap_or(0),
-            len.get(3).copied().unwrap_or(0),
-        ]);
         let frame = usize::try_from(len).unwrap_or(usize::MAX).saturating_add(8);
         if frame > rest.len() {
             return skipped;
