@@ -19,6 +19,7 @@ mod jffs2;
 mod lz4;
 mod lzma;
 mod lzo;
+mod parts;
 mod romfs;
 mod squashfs;
 mod tar;

@@ -27,7 +27,8 @@
 use crate::blob::Blob;
 use crate::bytes::{be32, to_u64, to_usize};
 use crate::format::{Context, Extracted, Format, FormatKind, Magic, Output, Rejected};
-use crate::tree::Entry;
+use crate::formats::parts::Parts;
+use crate::tree::FileTree;
 
 /// TP-Link firmware header.
 pub(crate) struct TplinkFormat;
@@ -118,16 +119,17 @@ fn inner_firmware(data: &[u8], outer: &Header) -> Option<usize> {
     })
 }
 
-/// Adds `/name` for `start..start + len`, clamped to `end`; false when the tree is full.
+/// Adds `/name` for `start..start + len`, clamped to the image's end; false when the tree is
+/// full.
 fn add_part(
-    tree: &mut crate::tree::FileTree,
-    data: &Blob,
+    tree: &mut FileTree,
+    parts: &Parts<'_>,
     name: &str,
     start: usize,
     len: usize,
-    end: usize,
     cx: &mut Context<'_>,
 ) -> bool {
+    let end = parts.end;
     if start < HEADER {
         cx.error(
             to_u64(start),
@@ -142,21 +144,7 @@ fn add_part(
         );
         return true;
     }
-    let declared_end = start.saturating_add(len);
-    if declared_end > end {
-        cx.error(
-            to_u64(start),
-            format!(
-                "{name} truncated: {} of {len} bytes present",
-                end.saturating_sub(start)
-            ),
-        );
-    }
-    let len = cx.cap_file(name.as_bytes(), declared_end.min(end).saturating_sub(start));
-    let content = data
-        .slice(start..start.saturating_add(len))
-        .unwrap_or_default();
-    cx.add(tree, Entry::file(name, content))
+    parts.add(tree, name, start, len, cx)
 }
 
 impl Format for TplinkFormat {
@@ -182,34 +170,23 @@ impl Format for TplinkFormat {
 
     fn extract(&self, data: &Blob, cx: &mut Context<'_>) -> Result<Extracted, Rejected> {
         let header = parse(data).ok_or_else(|| Rejected::new("not a plausible TP-Link header"))?;
-        let end = header.fw_length.min(data.len());
-        if header.fw_length > data.len() {
-            cx.error(
-                to_u64(data.len()),
-                format!(
-                    "image truncated: {} of {} bytes present",
-                    data.len(),
-                    header.fw_length
-                ),
-            );
-        }
+        let parts = Parts::new(data, header.fw_length, cx);
+        let end = parts.end;
         let mut tree = cx.new_tree();
         let variant = if let Some(inner) = inner_firmware(data, &header) {
             let _ = add_part(
                 &mut tree,
-                data,
+                &parts,
                 "bootloader",
                 HEADER,
                 inner.saturating_sub(HEADER),
-                end,
                 cx,
             ) && add_part(
                 &mut tree,
-                data,
+                &parts,
                 "firmware",
                 inner,
                 end.saturating_sub(inner),
-                end,
                 cx,
             );
             "v1-bootloader"
@@ -246,14 +223,13 @@ impl Format for TplinkFormat {
             }
             let _ = add_part(
                 &mut tree,
-                data,
+                &parts,
                 "kernel",
                 header.kernel_ofs,
                 header.kernel_len,
-                end,
                 cx,
             ) && (rootfs_len == 0 && !combined
-                || add_part(&mut tree, data, "rootfs", rootfs_ofs, rootfs_len, end, cx));
+                || add_part(&mut tree, &parts, "rootfs", rootfs_ofs, rootfs_len, cx));
             match (header.layout, combined) {
                 (Layout::V1, false) => "v1",
                 (Layout::V1, true) => "v1-combined",

@@ -15,7 +15,7 @@
 use crate::blob::Blob;
 use crate::bytes::{be32, to_u64, to_usize};
 use crate::format::{Context, Extracted, Format, FormatKind, Magic, Output, Rejected};
-use crate::tree::Entry;
+use crate::formats::parts::Parts;
 
 /// TP-Link VxWorks `IMG0` container.
 pub(crate) struct TplinkImg0Format;
@@ -83,17 +83,8 @@ impl Format for TplinkImg0Format {
 
     fn extract(&self, data: &Blob, cx: &mut Context<'_>) -> Result<Extracted, Rejected> {
         let header = parse(data).ok_or_else(|| Rejected::new("not a plausible IMG0 header"))?;
-        let end = header.size.min(data.len());
-        if header.size > data.len() {
-            cx.error(
-                to_u64(data.len()),
-                format!(
-                    "image truncated: {} of {} bytes present",
-                    data.len(),
-                    header.size
-                ),
-            );
-        }
+        let parts = Parts::new(data, header.size, cx);
+        let end = parts.end;
         let mut tree = cx.new_tree();
         let mut previous_end = header.header_len;
         for (slot, &(offset, len)) in header.parts.iter().enumerate() {
@@ -115,20 +106,7 @@ impl Format for TplinkImg0Format {
                 );
                 continue;
             }
-            if part_end > end {
-                cx.error(
-                    to_u64(offset),
-                    format!(
-                        "{name} truncated: {} of {len} bytes present",
-                        end.saturating_sub(offset)
-                    ),
-                );
-            }
-            let len = cx.cap_file(name.as_bytes(), part_end.min(end).saturating_sub(offset));
-            let content = data
-                .slice(offset..offset.saturating_add(len))
-                .unwrap_or_default();
-            if !cx.add(&mut tree, Entry::file(&name, content)) {
+            if !parts.add(&mut tree, &name, offset, len, cx) {
                 break;
             }
             previous_end = previous_end.max(part_end);
