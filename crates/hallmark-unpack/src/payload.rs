@@ -143,6 +143,21 @@ pub(crate) fn decompress(
     Ok(Blob::from(out))
 }
 
+/// [`decompress`], or the stored bytes when nothing decodes, with the decoder's message
+/// recorded at `offset` ("kept as stored").
+pub(crate) fn decompress_or_keep(
+    payload: &Blob,
+    compression: Compression,
+    offset: u64,
+    what: &str,
+    cx: &mut Context<'_>,
+) -> Blob {
+    decompress(payload, compression, offset, what, cx).unwrap_or_else(|message| {
+        cx.error(offset, format!("{message}; kept as stored"));
+        payload.clone()
+    })
+}
+
 /// The `lzop` file format: a header (magic, versions, method, flags, mode, times, name,
 /// checksum), then blocks of LZO1X data each preceded by its decoded and stored sizes and
 /// optional checksums, ended by a zero size. Checksums are not verified.

@@ -423,13 +423,7 @@ impl Format for FitFormat {
                 .unwrap_or(Some(Compression::None));
             let content = match scheme {
                 Some(scheme) => {
-                    match payload::decompress(&stored, scheme, to_u64(start), &name, cx) {
-                        Ok(blob) => blob,
-                        Err(message) => {
-                            cx.error(to_u64(start), format!("{message}; kept as stored"));
-                            stored
-                        }
-                    }
+                    payload::decompress_or_keep(&stored, scheme, to_u64(start), &name, cx)
                 }
                 None => {
                     cx.error(

@@ -180,15 +180,13 @@ impl Format for UimageFormat {
             Output::Tree(sub_images(&stored, header.compression, cx))
         } else {
             let what = type_name(header.image_type);
-            Output::Blob(
-                match payload::decompress(&stored, header.compression, to_u64(HEADER), what, cx) {
-                    Ok(blob) => blob,
-                    Err(message) => {
-                        cx.error(to_u64(HEADER), format!("{message}; kept as stored"));
-                        stored
-                    }
-                },
-            )
+            Output::Blob(payload::decompress_or_keep(
+                &stored,
+                header.compression,
+                to_u64(HEADER),
+                what,
+                cx,
+            ))
         };
         Ok(Extracted {
             consumed,
