@@ -20,10 +20,10 @@ use std::io::{self, Read};
 
 use lz4_flex::frame::FrameDecoder;
 
-use crate::blob::Blob;
 use crate::bytes::le32;
-use crate::decode::{Members, Tracked, decode_members};
-use crate::format::{Context, Extracted, Format, FormatKind, Magic, Rejected};
+use crate::decode::{MemberStream, Tracked};
+use crate::format::Magic;
+use crate::formats::zstd::skippable_frames;
 
 /// LZ4 frame and legacy streams.
 pub(crate) struct Lz4Format;
@@ -161,32 +161,6 @@ fn legacy_block(data: &[u8], pos: usize) -> Option<usize> {
     (size <= LEGACY_BOUND && end <= data.len()).then_some(size)
 }
 
-fn is_member(data: &[u8]) -> bool {
-    frame_header(data).is_some()
-        || (data.starts_with(&LEGACY_MAGIC) && legacy_block(data, 4).is_some())
-}
-
-/// Skippable frames between frames.
-fn skippable(data: &[u8]) -> usize {
-    let mut skipped = 0usize;
-    loop {
-        let Some(magic) = le32(data, skipped) else {
-            return skipped;
-        };
-        let Some(len) = le32(data, skipped.saturating_add(4)) else {
-            return skipped;
-        };
-        if magic & 0xffff_fff0 != 0x184d_2a50 {
-            return skipped;
-        }
-        let frame = usize::try_from(len).unwrap_or(usize::MAX).saturating_add(8);
-        if frame > data.len().saturating_sub(skipped) {
-            return skipped;
-        }
-        skipped = skipped.saturating_add(frame);
-    }
-}
-
 /// Decoder of one legacy frame, reading blocks at the tracked position.
 struct LegacyReader<'a> {
     data: &'a [u8],
@@ -265,68 +239,54 @@ impl Read for LegacyReader<'_> {
     }
 }
 
-/// A decoder for the frame (or legacy frame) at the tracked position.
-fn open<'a>(bytes: &'a [u8], input: Tracked<'a>) -> io::Result<Box<dyn Read + 'a>> {
-    let start = input.pos();
-    let rest = bytes.get(start..).unwrap_or(&[]);
-    if rest.starts_with(&LEGACY_MAGIC) {
-        input.set_pos(start.saturating_add(4));
-        return Ok(Box::new(LegacyReader {
-            data: bytes,
-            input,
-            block: Vec::new(),
-            at: 0,
-            done: false,
-            blocks: 0,
-        }));
-    }
-    let len = frame_len(rest).unwrap_or(rest.len());
-    let limit = u64::try_from(len).unwrap_or(u64::MAX);
-    Ok(Box::new(FrameDecoder::new(input.take(limit))))
-}
+impl MemberStream for Lz4Format {
+    const ID: &'static str = "lz4";
+    const DESCRIPTION: &'static str = "LZ4 compressed stream (frame format and legacy kernel format), concatenated frames decoded as one";
+    const MAGICS: &'static [Magic] = MAGICS;
 
-impl Format for Lz4Format {
-    fn id(&self) -> &'static str {
-        "lz4"
+    fn is_member(data: &[u8]) -> bool {
+        frame_header(data).is_some()
+            || (data.starts_with(&LEGACY_MAGIC) && legacy_block(data, 4).is_some())
     }
 
-    fn description(&self) -> &'static str {
-        "LZ4 compressed stream (frame format and legacy kernel format), concatenated frames decoded as one"
+    /// Skippable frames between frames.
+    fn padding(rest: &[u8]) -> usize {
+        skippable_frames(rest)
     }
 
-    fn kind(&self) -> FormatKind {
-        FormatKind::Compression
+    /// A decoder for the frame (or legacy frame) at the tracked position.
+    fn open<'a>(data: &'a [u8], input: Tracked<'a>) -> io::Result<Box<dyn Read + 'a>> {
+        let start = input.pos();
+        let rest = data.get(start..).unwrap_or(&[]);
+        if rest.starts_with(&LEGACY_MAGIC) {
+            input.set_pos(start.saturating_add(4));
+            return Ok(Box::new(LegacyReader {
+                data,
+                input,
+                block: Vec::new(),
+                at: 0,
+                done: false,
+                blocks: 0,
+            }));
+        }
+        let len = frame_len(rest).unwrap_or(rest.len());
+        let limit = u64::try_from(len).unwrap_or(u64::MAX);
+        Ok(Box::new(FrameDecoder::new(input.take(limit))))
     }
 
-    fn magics(&self) -> &'static [Magic] {
-        MAGICS
-    }
-
-    fn probe(&self, data: &[u8]) -> bool {
-        is_member(data)
-    }
-
-    fn extract(&self, data: &Blob, cx: &mut Context<'_>) -> Result<Extracted, Rejected> {
-        let bytes: &[u8] = data;
-        let open = |input| open(bytes, input);
-        let members = Members {
-            is_member: &is_member,
-            padding: &skippable,
-            open: &open,
-        };
-        let mut extracted = decode_members(data, &members, cx)?;
-        extracted.variant = Some(if bytes.starts_with(&LEGACY_MAGIC) {
+    fn variant(data: &[u8]) -> Option<&'static str> {
+        Some(if data.starts_with(&LEGACY_MAGIC) {
             "legacy"
         } else {
             "frame"
-        });
-        Ok(extracted)
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::format::Format;
     use crate::formats::tests::{extract_ok, extract_with, output_bytes};
     use crate::testkit;
 

@@ -14,18 +14,15 @@
 
 use std::io::{self, Read};
 
-use crate::blob::Blob;
 use crate::bytes::{be16, be32};
 use crate::codec::{self, Codec};
-use crate::decode::{Members, Tracked, decode_members};
-use crate::format::{Context, Extracted, Format, FormatKind, Magic, Rejected};
+use crate::decode::{MemberStream, Tracked};
+use crate::format::Magic;
 
 /// lzop files.
 pub(crate) struct LzoFormat;
 
 const MAGIC: [u8; 9] = [0x89, 0x4c, 0x5a, 0x4f, 0x00, 0x0d, 0x0a, 0x1a, 0x0a];
-
-const MAGICS: &[Magic] = &[Magic::at_start(&MAGIC)];
 
 /// lzop's largest block.
 const MAX_BLOCK: usize = 64 << 20;
@@ -276,57 +273,34 @@ impl Read for Blocks<'_> {
     }
 }
 
-fn open<'a>(data: &'a [u8], input: Tracked<'a>) -> io::Result<Box<dyn Read + 'a>> {
-    let start = input.pos();
-    let header = header(data.get(start..).unwrap_or(&[])).map_err(invalid)?;
-    if header.filter != 0 {
-        return Err(invalid(format!(
-            "filter {:#x} is not supported",
-            header.filter
-        )));
-    }
-    input.set_pos(start.saturating_add(header.len));
-    Ok(Box::new(Blocks {
-        data,
-        input,
-        flags: header.flags,
-        block: Vec::new(),
-        at: 0,
-        done: false,
-    }))
-}
+impl MemberStream for LzoFormat {
+    const ID: &'static str = "lzo";
+    const DESCRIPTION: &'static str = "lzop compressed file (LZO1X blocks)";
+    const MAGICS: &'static [Magic] = &[Magic::at_start(&MAGIC)];
 
-impl Format for LzoFormat {
-    fn id(&self) -> &'static str {
-        "lzo"
-    }
-
-    fn description(&self) -> &'static str {
-        "lzop compressed file (LZO1X blocks)"
-    }
-
-    fn kind(&self) -> FormatKind {
-        FormatKind::Compression
-    }
-
-    fn magics(&self) -> &'static [Magic] {
-        MAGICS
-    }
-
-    fn probe(&self, data: &[u8]) -> bool {
+    /// lzop writes one file per stream; `lzop -c a b` concatenates whole files.
+    fn is_member(data: &[u8]) -> bool {
         header(data).is_ok()
     }
 
-    fn extract(&self, data: &Blob, cx: &mut Context<'_>) -> Result<Extracted, Rejected> {
-        let bytes: &[u8] = data;
-        let open = |input| open(bytes, input);
-        let members = Members {
-            // lzop writes one file per stream; `lzop -c a b` concatenates whole files.
-            is_member: &|rest: &[u8]| header(rest).is_ok(),
-            padding: &|_| 0,
-            open: &open,
-        };
-        decode_members(data, &members, cx)
+    fn open<'a>(data: &'a [u8], input: Tracked<'a>) -> io::Result<Box<dyn Read + 'a>> {
+        let start = input.pos();
+        let header = header(data.get(start..).unwrap_or(&[])).map_err(invalid)?;
+        if header.filter != 0 {
+            return Err(invalid(format!(
+                "filter {:#x} is not supported",
+                header.filter
+            )));
+        }
+        input.set_pos(start.saturating_add(header.len));
+        Ok(Box::new(Blocks {
+            data,
+            input,
+            flags: header.flags,
+            block: Vec::new(),
+            at: 0,
+            done: false,
+        }))
     }
 }
 

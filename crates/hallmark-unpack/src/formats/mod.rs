@@ -3,6 +3,8 @@
 //! Adding a format: write `formats/<id>.rs` with a type implementing `Format` (magic
 //! patterns, a cheap `probe`, an `extract` that validates while it extracts and charges the
 //! budget), add it to `FORMATS` in id order, and give it a sample in the registry tests below.
+//! A compression format whose stream is a run of members implements `decode::MemberStream`
+//! instead (what a member is, how to decode one), which makes it a `Format`.
 
 mod android_sparse;
 mod ar;
