@@ -185,6 +185,60 @@ fn read_retrying(reader: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
     }
 }
 
+/// A decoder that produces its output a block at a time (lzop blocks, legacy LZ4 blocks), read
+/// as one stream through a [`BlockReader`].
+pub(crate) trait Blocks {
+    /// Decodes the next block into `block`, replacing what it held; false at the end of the
+    /// stream.
+    fn next_block(&mut self, block: &mut Vec<u8>) -> io::Result<bool>;
+}
+
+/// The blocks of a [`Blocks`] decoder as one stream. A block that fails to decode ends it.
+pub(crate) struct BlockReader<B> {
+    blocks: B,
+    block: Vec<u8>,
+    at: usize,
+    done: bool,
+}
+
+impl<B: Blocks> BlockReader<B> {
+    pub(crate) fn new(blocks: B) -> BlockReader<B> {
+        BlockReader {
+            blocks,
+            block: Vec::new(),
+            at: 0,
+            done: false,
+        }
+    }
+}
+
+impl<B: Blocks> Read for BlockReader<B> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let pending = self.block.get(self.at..).unwrap_or(&[]);
+            if !pending.is_empty() {
+                let n = pending.len().min(buf.len());
+                if let (Some(dst), Some(src)) = (buf.get_mut(..n), pending.get(..n)) {
+                    dst.copy_from_slice(src);
+                }
+                self.at = self.at.saturating_add(n);
+                return Ok(n);
+            }
+            if self.done || buf.is_empty() {
+                return Ok(0);
+            }
+            match self.blocks.next_block(&mut self.block) {
+                Ok(true) => self.at = 0,
+                Ok(false) => self.done = true,
+                Err(e) => {
+                    self.done = true;
+                    return Err(e);
+                }
+            }
+        }
+    }
+}
+
 /// A compression format whose stream is a run of members (gzip members, bzip2 and xz streams,
 /// zstd and LZ4 frames, lzop files) decoded into one output. Saying what a member is and how
 /// to decode one is the whole format: the [`Format`] implementation below probes with
@@ -309,6 +363,47 @@ fn decode_members<T: MemberStream>(
 mod tests {
     use super::*;
     use crate::limits::{Budget, LayerPath, Limits};
+
+    /// Blocks of 3, 0 and 2 bytes, then an error or the end.
+    struct Three {
+        sent: usize,
+        fail: bool,
+    }
+
+    impl Blocks for Three {
+        fn next_block(&mut self, block: &mut Vec<u8>) -> io::Result<bool> {
+            self.sent = self.sent.saturating_add(1);
+            *block = match self.sent {
+                1 => b"abc".to_vec(),
+                2 => Vec::new(),
+                3 => b"de".to_vec(),
+                _ if self.fail => return Err(io::Error::other("bad block")),
+                _ => return Ok(false),
+            };
+            Ok(true)
+        }
+    }
+
+    #[test]
+    fn block_reader_reads_blocks_as_one_stream() {
+        let mut out = Vec::new();
+        let mut reader = BlockReader::new(Three {
+            sent: 0,
+            fail: false,
+        });
+        reader.read_to_end(&mut out).unwrap();
+        assert_eq!(out, b"abcde");
+        let mut failing = BlockReader::new(Three {
+            sent: 0,
+            fail: true,
+        });
+        let mut buf = [0u8; 2];
+        assert_eq!(failing.read(&mut buf).unwrap(), 2);
+        assert_eq!(failing.read(&mut buf).unwrap(), 1);
+        assert_eq!(failing.read(&mut buf).unwrap(), 2);
+        assert!(failing.read(&mut buf).is_err());
+        assert_eq!(failing.read(&mut buf).unwrap(), 0);
+    }
 
     #[test]
     fn tracked_reader_reports_its_position() {

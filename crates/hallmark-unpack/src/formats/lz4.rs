@@ -21,7 +21,7 @@ use std::io::{self, Read};
 use lz4_flex::frame::FrameDecoder;
 
 use crate::bytes::le32;
-use crate::decode::{MemberStream, Tracked};
+use crate::decode::{BlockReader, Blocks, MemberStream, Tracked};
 use crate::format::Magic;
 use crate::formats::zstd::skippable_frames;
 
@@ -161,18 +161,21 @@ fn legacy_block(data: &[u8], pos: usize) -> Option<usize> {
     (size <= LEGACY_BOUND && end <= data.len()).then_some(size)
 }
 
-/// Decoder of one legacy frame, reading blocks at the tracked position.
-struct LegacyReader<'a> {
+/// The blocks of one legacy frame, read at the tracked position.
+struct LegacyBlocks<'a> {
     data: &'a [u8],
     input: Tracked<'a>,
-    block: Vec<u8>,
-    at: usize,
-    done: bool,
+    /// Blocks decoded so far.
     blocks: usize,
+    /// The frame has ended: a short block, no further block, or a block that failed.
+    done: bool,
 }
 
-impl LegacyReader<'_> {
-    fn next_block(&mut self) -> io::Result<()> {
+impl Blocks for LegacyBlocks<'_> {
+    fn next_block(&mut self, block: &mut Vec<u8>) -> io::Result<bool> {
+        if self.done {
+            return Ok(false);
+        }
         let pos = self.input.pos();
         let Some(size) = legacy_block(self.data, pos) else {
             self.done = true;
@@ -182,7 +185,7 @@ impl LegacyReader<'_> {
                     "no legacy lz4 block",
                 ));
             }
-            return Ok(());
+            return Ok(false);
         };
         let start = pos.saturating_add(4);
         let packed = self
@@ -194,19 +197,18 @@ impl LegacyReader<'_> {
             .saturating_mul(256)
             .saturating_add(16)
             .min(LEGACY_BLOCK);
-        self.block.clear();
-        self.block.resize(room, 0);
-        match lz4_flex::block::decompress_into(packed, &mut self.block) {
+        block.clear();
+        block.resize(room, 0);
+        match lz4_flex::block::decompress_into(packed, block.as_mut_slice()) {
             Ok(n) => {
-                self.block.truncate(n);
-                self.at = 0;
+                block.truncate(n);
                 self.blocks = self.blocks.saturating_add(1);
                 self.input.set_pos(start.saturating_add(size));
                 // Only the last block of a frame is short.
                 if n < LEGACY_BLOCK {
                     self.done = true;
                 }
-                Ok(())
+                Ok(true)
             }
             Err(e) => {
                 self.done = true;
@@ -215,26 +217,6 @@ impl LegacyReader<'_> {
                     format!("legacy lz4 block at {pos:#x}: {e}"),
                 ))
             }
-        }
-    }
-}
-
-impl Read for LegacyReader<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        loop {
-            let pending = self.block.get(self.at..).unwrap_or(&[]);
-            if !pending.is_empty() {
-                let n = pending.len().min(buf.len());
-                if let (Some(dst), Some(src)) = (buf.get_mut(..n), pending.get(..n)) {
-                    dst.copy_from_slice(src);
-                }
-                self.at = self.at.saturating_add(n);
-                return Ok(n);
-            }
-            if self.done {
-                return Ok(0);
-            }
-            self.next_block()?;
         }
     }
 }
@@ -260,14 +242,12 @@ impl MemberStream for Lz4Format {
         let rest = data.get(start..).unwrap_or(&[]);
         if rest.starts_with(&LEGACY_MAGIC) {
             input.set_pos(start.saturating_add(4));
-            return Ok(Box::new(LegacyReader {
+            return Ok(Box::new(BlockReader::new(LegacyBlocks {
                 data,
                 input,
-                block: Vec::new(),
-                at: 0,
-                done: false,
                 blocks: 0,
-            }));
+                done: false,
+            })));
         }
         let len = frame_len(rest).unwrap_or(rest.len());
         let limit = u64::try_from(len).unwrap_or(u64::MAX);

@@ -16,7 +16,7 @@ use std::io::{self, Read};
 
 use crate::bytes::{be16, be32};
 use crate::codec::{self, Codec};
-use crate::decode::{MemberStream, Tracked};
+use crate::decode::{BlockReader, Blocks, MemberStream, Tracked};
 use crate::format::Magic;
 
 /// lzop files.
@@ -162,19 +162,16 @@ fn invalid(message: String) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, message)
 }
 
-/// Decoder of the blocks after a header, reading at the tracked position.
-struct Blocks<'a> {
+/// The blocks after a header, read at the tracked position.
+struct LzopBlocks<'a> {
     data: &'a [u8],
     input: Tracked<'a>,
     flags: u32,
-    block: Vec<u8>,
-    at: usize,
-    done: bool,
 }
 
-impl Blocks<'_> {
+impl Blocks for LzopBlocks<'_> {
     /// Reads the next block header and block at the tracked position.
-    fn next_block(&mut self) -> io::Result<()> {
+    fn next_block(&mut self, block: &mut Vec<u8>) -> io::Result<bool> {
         let start = self.input.pos();
         let mut f = Fields {
             data: self.data,
@@ -183,9 +180,8 @@ impl Blocks<'_> {
         let short = || invalid(format!("block header at {start:#x} truncated"));
         let dst_len = f.u32().ok_or_else(short)?;
         if dst_len == 0 {
-            self.done = true;
             self.input.set_pos(f.pos);
-            return Ok(());
+            return Ok(false);
         }
         let src_len = f.u32().ok_or_else(short)?;
         let dst_len = usize::try_from(dst_len).unwrap_or(usize::MAX);
@@ -218,20 +214,20 @@ impl Blocks<'_> {
         let packed = f
             .take(src_len)
             .ok_or_else(|| invalid(format!("block at {start:#x} truncated")))?;
-        let block = if src_len == dst_len {
+        let decoded = if src_len == dst_len {
             packed.to_vec()
         } else {
             codec::decompress(Codec::Lzo, packed, dst_len)
                 .map_err(|e| invalid(format!("block at {start:#x}: {e}")))?
         };
-        if block.len() != dst_len {
+        if decoded.len() != dst_len {
             return Err(invalid(format!(
                 "block at {start:#x} decompressed to {} bytes, header says {dst_len}",
-                block.len()
+                decoded.len()
             )));
         }
         if let Some(want) = adler_d {
-            let got = adler32(&block);
+            let got = adler32(&decoded);
             if got != want {
                 return Err(invalid(format!(
                     "block at {start:#x}: Adler-32 {got:#010x}, header says {want:#010x}"
@@ -239,7 +235,7 @@ impl Blocks<'_> {
             }
         }
         if let Some(want) = crc_d {
-            let got = crc32fast::hash(&block);
+            let got = crc32fast::hash(&decoded);
             if got != want {
                 return Err(invalid(format!(
                     "block at {start:#x}: CRC-32 {got:#010x}, header says {want:#010x}"
@@ -247,29 +243,8 @@ impl Blocks<'_> {
             }
         }
         self.input.set_pos(f.pos);
-        self.block = block;
-        self.at = 0;
-        Ok(())
-    }
-}
-
-impl Read for Blocks<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        loop {
-            let pending = self.block.get(self.at..).unwrap_or(&[]);
-            if !pending.is_empty() {
-                let n = pending.len().min(buf.len());
-                if let (Some(dst), Some(src)) = (buf.get_mut(..n), pending.get(..n)) {
-                    dst.copy_from_slice(src);
-                }
-                self.at = self.at.saturating_add(n);
-                return Ok(n);
-            }
-            if self.done {
-                return Ok(0);
-            }
-            self.next_block()?;
-        }
+        *block = decoded;
+        Ok(true)
     }
 }
 
@@ -293,14 +268,11 @@ impl MemberStream for LzoFormat {
             )));
         }
         input.set_pos(start.saturating_add(header.len));
-        Ok(Box::new(Blocks {
+        Ok(Box::new(BlockReader::new(LzopBlocks {
             data,
             input,
             flags: header.flags,
-            block: Vec::new(),
-            at: 0,
-            done: false,
-        }))
+        })))
     }
 }
 
