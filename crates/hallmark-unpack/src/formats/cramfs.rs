@@ -39,6 +39,9 @@ use crate::bytes::{Endian, to_u64};
 use crate::codec::{self, Codec};
 use crate::format::{Context, Extracted, Format, FormatKind, Magic, Output, Rejected};
 use crate::formats::damage::Damage;
+use crate::formats::mode::{
+    S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, device_kind,
+};
 use crate::tree::{Entry, EntryKind, FileTree, escape_path};
 
 /// cramfs, both byte orders.
@@ -85,15 +88,6 @@ const BLOCK_SIZES: [usize; 5] = [4096, 8192, 16384, 32768, 65536];
 
 /// Longest symlink target read (`PATH_MAX`).
 const MAX_LINK: usize = 4096;
-
-const S_IFMT: u32 = 0o170000;
-const S_IFSOCK: u32 = 0o140000;
-const S_IFLNK: u32 = 0o120000;
-const S_IFREG: u32 = 0o100000;
-const S_IFBLK: u32 = 0o060000;
-const S_IFDIR: u32 = 0o040000;
-const S_IFCHR: u32 = 0o020000;
-const S_IFIFO: u32 = 0o010000;
 
 /// One inode, its bit fields decoded.
 #[derive(Debug, Clone, Copy)]
@@ -600,11 +594,7 @@ impl Reader<'_> {
                 let v = node.size;
                 let major = (v >> 8) & 0xfff;
                 let minor = (v & 0xff) | ((v >> 12) & 0xf00);
-                if kind == S_IFCHR {
-                    EntryKind::CharDevice { major, minor }
-                } else {
-                    EntryKind::BlockDevice { major, minor }
-                }
+                device_kind(kind, major, minor)
             }
             S_IFIFO => EntryKind::Fifo,
             S_IFSOCK => EntryKind::Socket,

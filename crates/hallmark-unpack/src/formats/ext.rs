@@ -66,6 +66,9 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use crate::blob::Blob;
 use crate::bytes::{le16_or_zero, le32_or_zero, to_u64};
 use crate::format::{Context, Extracted, Format, FormatKind, Magic, Output, Rejected};
+use crate::formats::mode::{
+    S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, device_kind,
+};
 use crate::limits::LimitKind;
 use crate::tree::{Added, AnomalyKind, Entry, EntryKind, FileTree, MAX_PATH_BYTES, escape_path};
 
@@ -123,15 +126,6 @@ const RO_COMPAT_EXT3: u32 = RO_COMPAT_SPARSE_SUPER | RO_COMPAT_LARGE_FILE | RO_C
 const FL_HUGE_FILE: u32 = 0x4_0000;
 const FL_EXTENTS: u32 = 0x8_0000;
 const FL_INLINE_DATA: u32 = 0x1000_0000;
-
-const S_IFMT: u16 = 0o170000;
-const S_IFSOCK: u16 = 0o140000;
-const S_IFLNK: u16 = 0o120000;
-const S_IFREG: u16 = 0o100000;
-const S_IFBLK: u16 = 0o060000;
-const S_IFDIR: u16 = 0o040000;
-const S_IFCHR: u16 = 0o020000;
-const S_IFIFO: u16 = 0o010000;
 
 const EXTENT_MAGIC: u16 = 0xf30a;
 const XATTR_MAGIC: u32 = 0xea02_0000;
@@ -303,8 +297,8 @@ struct Inode {
 }
 
 impl Inode {
-    fn kind(&self) -> u16 {
-        self.mode & S_IFMT
+    fn kind(&self) -> u32 {
+        u32::from(self.mode) & S_IFMT
     }
 
     fn entry(&self, path: &[u8], kind: EntryKind) -> Entry {
@@ -515,7 +509,7 @@ impl Reader<'_> {
             0
         };
         let mut size = u64::from(le32_or_zero(raw, 0x04));
-        if mode & S_IFMT == S_IFREG || self.sb.has(INCOMPAT_LARGEDIR) {
+        if u32::from(mode) & S_IFMT == S_IFREG || self.sb.has(INCOMPAT_LARGEDIR) {
             size |= u64::from(le32_or_zero(raw, 0x6c)) << 32;
         }
         let mut mtime = i64::from(i32::from_le_bytes(le32_or_zero(raw, 0x10).to_le_bytes()));
@@ -1154,14 +1148,13 @@ impl Reader<'_> {
                         }
                         None => continue,
                     },
-                    S_IFCHR | S_IFBLK => {
+                    kind @ (S_IFCHR | S_IFBLK) => {
                         let (major, minor) = device_numbers(&inode.block);
-                        let kind = if inode.kind() == S_IFCHR {
-                            EntryKind::CharDevice { major, minor }
-                        } else {
-                            EntryKind::BlockDevice { major, minor }
-                        };
-                        add(cx, tree, inode.entry(&child, kind))
+                        add(
+                            cx,
+                            tree,
+                            inode.entry(&child, device_kind(kind, major, minor)),
+                        )
                     }
                     S_IFIFO => add(cx, tree, inode.entry(&child, EntryKind::Fifo)),
                     S_IFSOCK => add(cx, tree, inode.entry(&child, EntryKind::Socket)),

@@ -56,6 +56,9 @@ use crate::bytes::{Endian, to_u64};
 use crate::codec::{self, Codec};
 use crate::format::{Context, Extracted, Format, FormatKind, Magic, Output, Rejected};
 use crate::formats::damage::Damage;
+use crate::formats::mode::{
+    S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, device_kind,
+};
 use crate::tree::{Entry, EntryKind, FileTree, escape_path};
 
 /// JFFS2, both byte orders.
@@ -120,15 +123,6 @@ const MAX_LINK: u64 = 4096;
 /// The smallest erase block, used to find the end of the image's padding when no
 /// cleanmarkers tell the real size.
 const MIN_ERASE_BLOCK: usize = 4096;
-
-const S_IFMT: u32 = 0o170000;
-const S_IFSOCK: u32 = 0o140000;
-const S_IFLNK: u32 = 0o120000;
-const S_IFREG: u32 = 0o100000;
-const S_IFBLK: u32 = 0o060000;
-const S_IFDIR: u32 = 0o040000;
-const S_IFCHR: u32 = 0o020000;
-const S_IFIFO: u32 = 0o010000;
 
 /// `DT_DIR` in a dirent's type field.
 const DT_DIR: u8 = 4;
@@ -727,11 +721,7 @@ impl<'a> Builder<'a> {
                     }
                     _ => (0, 0),
                 };
-                if kind == S_IFCHR {
-                    EntryKind::CharDevice { major, minor }
-                } else {
-                    EntryKind::BlockDevice { major, minor }
-                }
+                device_kind(kind, major, minor)
             }
             S_IFIFO => EntryKind::Fifo,
             S_IFSOCK => EntryKind::Socket,

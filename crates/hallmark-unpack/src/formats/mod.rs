@@ -21,6 +21,7 @@ mod jffs2;
 mod lz4;
 mod lzma;
 mod lzo;
+mod mode;
 mod parts;
 mod romfs;
 mod squashfs;

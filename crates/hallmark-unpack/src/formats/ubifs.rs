@@ -57,6 +57,9 @@ use crate::blob::Blob;
 use crate::bytes::{le16, le32, le64, to_u64, to_usize};
 use crate::codec::{self, Codec};
 use crate::format::{Context, Extracted, Format, FormatKind, Magic, Output, Rejected};
+use crate::formats::mode::{
+    S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, device_kind,
+};
 use crate::limits::LimitKind;
 use crate::tree::{Entry, EntryKind, FileTree, escape_path};
 
@@ -912,20 +915,16 @@ impl Builder<'_, '_> {
             return None;
         };
         let (size, mode, uid, gid, mtime) = (ino.size, ino.mode, ino.uid, ino.gid, ino.mtime);
-        let kind = match mode & 0o170000 {
-            0o100000 => EntryKind::File,
-            0o040000 => EntryKind::Dir,
-            0o120000 => EntryKind::Symlink(ino.data.to_vec()),
-            0o020000 | 0o060000 => {
+        let kind = match mode & S_IFMT {
+            S_IFREG => EntryKind::File,
+            S_IFDIR => EntryKind::Dir,
+            S_IFLNK => EntryKind::Symlink(ino.data.to_vec()),
+            kind @ (S_IFCHR | S_IFBLK) => {
                 let (major, minor) = device(ino.data);
-                if mode & 0o170000 == 0o020000 {
-                    EntryKind::CharDevice { major, minor }
-                } else {
-                    EntryKind::BlockDevice { major, minor }
-                }
+                device_kind(kind, major, minor)
             }
-            0o010000 => EntryKind::Fifo,
-            0o140000 => EntryKind::Socket,
+            S_IFIFO => EntryKind::Fifo,
+            S_IFSOCK => EntryKind::Socket,
             other => {
                 self.reader.damage.note(
                     cx,

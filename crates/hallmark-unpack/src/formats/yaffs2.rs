@@ -26,6 +26,9 @@ use std::collections::BTreeMap;
 use crate::blob::Blob;
 use crate::bytes::Endian;
 use crate::format::{Context, Extracted, Format, FormatKind, Magic, Output, Rejected};
+use crate::formats::mode::{
+    S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, device_kind,
+};
 use crate::tree::{Entry, EntryKind, escape_path};
 
 /// YAFFS2 images.
@@ -191,12 +194,12 @@ fn object_header(page: &[u8], geometry: &Geometry) -> Option<ObjectHeader> {
     }
     let mode = g(MODE_AT)?;
     // The mode's file type agrees with the object type (hard links carry no mode).
-    let type_ok = match (kind, mode & 0o170000) {
-        (1, t) => t == 0o100000,
-        (2, t) => t == 0o120000,
-        (3, t) => t == 0o040000,
+    let type_ok = match (kind, mode & S_IFMT) {
+        (1, t) => t == S_IFREG,
+        (2, t) => t == S_IFLNK,
+        (3, t) => t == S_IFDIR,
         (4, _) => true,
-        (_, t) => matches!(t, 0o020000 | 0o060000 | 0o010000 | 0o140000),
+        (_, t) => matches!(t, S_IFCHR | S_IFBLK | S_IFIFO | S_IFSOCK),
     };
     if !type_ok {
         return None;
@@ -398,10 +401,9 @@ impl Format for Yaffs2Format {
                     links.push((path.clone(), header.equiv));
                     continue;
                 }
-                _ => match header.mode & 0o170000 {
-                    0o020000 => EntryKind::CharDevice { major, minor },
-                    0o060000 => EntryKind::BlockDevice { major, minor },
-                    0o140000 => EntryKind::Socket,
+                _ => match header.mode & S_IFMT {
+                    kind @ (S_IFCHR | S_IFBLK) => device_kind(kind, major, minor),
+                    S_IFSOCK => EntryKind::Socket,
                     _ => EntryKind::Fifo,
                 },
             };

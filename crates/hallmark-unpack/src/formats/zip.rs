@@ -58,6 +58,7 @@ use crate::blob::Blob;
 use crate::bytes::{array, le16, le32, le64, to_u64, to_usize};
 use crate::decode::{Flow, Tracked, pump};
 use crate::format::{Context, Extracted, Format, FormatKind, Magic, Output, Rejected};
+use crate::formats::mode::{S_IFDIR, S_IFLNK, S_IFMT};
 use crate::limits::LimitKind;
 use crate::tree::{Entry, FileTree, escape_path};
 
@@ -917,8 +918,8 @@ fn add_member(data: &Blob, m: &Member, tree: &mut FileTree, cx: &mut Context<'_>
         }
     }
     let unix_mode = if unix { m.external >> 16 } else { 0 };
-    let is_dir = name.ends_with(b"/") || unix_mode & 0o170000 == 0o040000 || m.external & 0x10 != 0;
-    let is_link = unix_mode & 0o170000 == 0o120000;
+    let is_dir = name.ends_with(b"/") || unix_mode & S_IFMT == S_IFDIR || m.external & 0x10 != 0;
+    let is_link = unix_mode & S_IFMT == S_IFLNK;
     let mode = if unix_mode & 0o7777 != 0 {
         unix_mode & 0o7777
     } else if is_dir {
