@@ -50,6 +50,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::blob::Blob;
 use crate::bytes::{be16, be32, be64, to_u64, to_usize};
 use crate::format::{Context, Extracted, Format, FormatKind, Magic, Output, Rejected};
+use crate::formats::damage::Damage;
 use crate::formats::ubifs::crc;
 use crate::limits::LimitKind;
 use crate::tree::{Entry, FileTree, escape_path};
@@ -78,8 +79,6 @@ const MIN_PEB: usize = 512;
 const MAX_PEB: usize = 16 << 20;
 /// Header offsets the PEB size is computed from.
 const SPACING_SAMPLES: usize = 16;
-/// Errors recorded individually; later ones are counted.
-const MAX_ERRORS: usize = 64;
 
 fn header_crc_ok(hdr: &[u8]) -> bool {
     match (hdr.get(..HDR_CRC_LEN), be32(hdr, HDR_CRC_LEN)) {
@@ -277,22 +276,6 @@ fn peb_size(data: &[u8], first: &Ec) -> Option<usize> {
     }
 }
 
-struct Damage {
-    reported: usize,
-    suppressed: usize,
-}
-
-impl Damage {
-    fn note(&mut self, cx: &mut Context<'_>, offset: usize, message: impl Into<String>) {
-        if self.reported < MAX_ERRORS {
-            self.reported = self.reported.saturating_add(1);
-            cx.error(to_u64(offset), message);
-        } else {
-            self.suppressed = self.suppressed.saturating_add(1);
-        }
-    }
-}
-
 /// The image's PEBs as read.
 struct Image<'a> {
     data: &'a [u8],
@@ -361,18 +344,15 @@ impl Format for UbiFormat {
             data,
             peb,
             ec,
-            damage: Damage {
-                reported: 0,
-                suppressed: 0,
-            },
+            damage: Damage::default(),
         };
         let (vids, end) = read_pebs(&mut image, cx);
         let mut tree = cx.new_tree();
         build_volumes(&mut image, cx, &vids, &mut tree);
-        if image.damage.suppressed > 0 {
+        if image.damage.suppressed() > 0 {
             cx.error(
                 0,
-                format!("{} further errors not listed", image.damage.suppressed),
+                format!("{} further errors not listed", image.damage.suppressed()),
             );
         }
         cx.charge_tree(&tree);
@@ -408,7 +388,7 @@ fn read_pebs(image: &mut Image<'_>, cx: &mut Context<'_>) -> (Vec<Vid>, usize) {
             Some(Err(why)) => {
                 image
                     .damage
-                    .note(cx, offset, format!("PEB {index}: {why}; read anyway"));
+                    .record(cx, offset, format!("PEB {index}: {why}; read anyway"));
             }
             None if chunk.iter().all(|&b| b == 0xff) => {
                 index = index.saturating_add(1);
@@ -425,7 +405,7 @@ fn read_pebs(image: &mut Image<'_>, cx: &mut Context<'_>) -> (Vec<Vid>, usize) {
             }
         }
         if let Some(bad) = damaged.take() {
-            image.damage.note(
+            image.damage.record(
                 cx,
                 image.peb_offset(bad),
                 format!("PEB {bad} has no erase-counter header"),
@@ -436,7 +416,7 @@ fn read_pebs(image: &mut Image<'_>, cx: &mut Context<'_>) -> (Vec<Vid>, usize) {
         match chunk.get(vid_at..vid_at.saturating_add(HDR)) {
             Some(hdr) if hdr.starts_with(VID_MAGIC) => match vid_header(hdr, index) {
                 Ok(vid) => vids.push(vid),
-                Err(why) => image.damage.note(
+                Err(why) => image.damage.record(
                     cx,
                     offset.saturating_add(vid_at),
                     format!("PEB {index}: {why}; skipped"),
@@ -445,7 +425,7 @@ fn read_pebs(image: &mut Image<'_>, cx: &mut Context<'_>) -> (Vec<Vid>, usize) {
             // Unmapped PEB (free) or cut before its volume-id header.
             Some(hdr) if hdr.iter().all(|&b| b == 0xff) => {}
             None => {}
-            Some(_) => image.damage.note(
+            Some(_) => image.damage.record(
                 cx,
                 offset.saturating_add(vid_at),
                 format!("PEB {index}: damaged volume-id header; skipped"),
@@ -494,7 +474,7 @@ fn build_volumes(image: &mut Image<'_>, cx: &mut Context<'_>, vids: &[Vid], tree
             table = Some(records);
             break;
         }
-        image.damage.note(
+        image.damage.record(
             cx,
             image.peb_offset(vid.peb),
             format!("volume table copy {lnum}: {bad} damaged records"),
@@ -508,7 +488,7 @@ fn build_volumes(image: &mut Image<'_>, cx: &mut Context<'_>, vids: &[Vid], tree
     let table = table.unwrap_or_else(|| {
         image
             .damage
-            .note(cx, 0, "no volume table; volumes named by their ids");
+            .record(cx, 0, "no volume table; volumes named by their ids");
         BTreeMap::new()
     });
     let mut ids: BTreeSet<u32> = table.keys().copied().collect();
@@ -517,7 +497,7 @@ fn build_volumes(image: &mut Image<'_>, cx: &mut Context<'_>, vids: &[Vid], tree
             continue;
         }
         if have_table && !table.contains_key(&vol) {
-            image.damage.note(
+            image.damage.record(
                 cx,
                 0,
                 format!(
@@ -548,7 +528,7 @@ fn build_volumes(image: &mut Image<'_>, cx: &mut Context<'_>, vids: &[Vid], tree
             names.insert(name.clone());
         }
         if record.is_some_and(|r| r.upd_marker) {
-            image.damage.note(
+            image.damage.record(
                 cx,
                 0,
                 format!(
@@ -607,7 +587,7 @@ fn volume(
             match by_lnum.remove(&lnum) {
                 Some(vid) => {
                     if !image.data_intact(&vid, leb_size) {
-                        image.damage.note(
+                        image.damage.record(
                             cx,
                             image.peb_offset(vid.peb),
                             format!("volume {} LEB {lnum}: data CRC mismatch", escape_path(name)),
@@ -616,7 +596,7 @@ fn volume(
                     layout.push((Some(vid), to_usize(vid.data_size).min(leb_size)));
                 }
                 None => {
-                    image.damage.note(
+                    image.damage.record(
                         cx,
                         0,
                         format!("volume {} LEB {lnum} is missing", escape_path(name)),
@@ -629,7 +609,7 @@ fn volume(
         let mut next = 0u32;
         for (lnum, vid) in &mine {
             if *lnum >= reserved {
-                image.damage.note(
+                image.damage.record(
                     cx,
                     image.peb_offset(vid.peb),
                     format!(
@@ -674,7 +654,7 @@ fn volume(
             let bytes = image.leb_data(&vid, leb_size);
             out.extend_from_slice(bytes.get(..n).unwrap_or(bytes));
             if out.len() < start.saturating_add(n) {
-                image.damage.note(
+                image.damage.record(
                     cx,
                     image.peb_offset(vid.peb),
                     format!(

@@ -57,6 +57,7 @@ use crate::blob::Blob;
 use crate::bytes::{le16, le32, le64, to_u64, to_usize};
 use crate::codec::{self, Codec};
 use crate::format::{Context, Extracted, Format, FormatKind, Magic, Output, Rejected};
+use crate::formats::damage::Damage;
 use crate::formats::mode::{
     S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, device_kind,
 };
@@ -114,8 +115,6 @@ const ROOT_INO: u64 = 1;
 const MAX_NLEN: usize = 255;
 /// Deepest index accepted (the kernel's `UBIFS_MAX_LEVELS`).
 const MAX_LEVELS: u16 = 512;
-/// Errors recorded individually per image; later ones are counted.
-const MAX_ERRORS: usize = 64;
 
 fn align8(n: usize) -> Option<usize> {
     n.checked_next_multiple_of(8)
@@ -373,36 +372,6 @@ fn device(data: &[u8]) -> (u32, u32) {
     (major, minor)
 }
 
-/// Bounded error reporting: a hostile image can be damaged in every node.
-struct Damage {
-    reported: usize,
-    suppressed: usize,
-}
-
-impl Damage {
-    fn new() -> Damage {
-        Damage {
-            reported: 0,
-            suppressed: 0,
-        }
-    }
-
-    fn note(&mut self, cx: &mut Context<'_>, offset: usize, message: impl Into<String>) {
-        if self.reported < MAX_ERRORS {
-            self.reported = self.reported.saturating_add(1);
-            cx.error(to_u64(offset), message);
-        } else {
-            self.suppressed = self.suppressed.saturating_add(1);
-        }
-    }
-
-    fn finish(self, cx: &mut Context<'_>) {
-        if self.suppressed > 0 {
-            cx.error(0, format!("{} further errors not listed", self.suppressed));
-        }
-    }
-}
-
 /// The volume as LEBs, and the reading state.
 struct Reader<'a> {
     data: &'a [u8],
@@ -506,7 +475,7 @@ impl<'a> Reader<'a> {
                 Ok(found) => found,
                 Err(why) => {
                     self.damage
-                        .note(cx, at, format!("LEB {lnum} offset {pos}: {why}"));
+                        .record(cx, at, format!("LEB {lnum} offset {pos}: {why}"));
                     break;
                 }
             };
@@ -563,10 +532,10 @@ impl<'a> Reader<'a> {
             Ok(Some(Change::Data { key, loc })) => nodes.put_data(key, loc),
             Ok(Some(Change::Trunc { .. })) => {
                 self.damage
-                    .note(cx, pos, "truncation node referenced by the index");
+                    .record(cx, pos, "truncation node referenced by the index");
             }
             Ok(None) => {}
-            Err(why) => self.damage.note(cx, pos, why),
+            Err(why) => self.damage.record(cx, pos, why),
         }
     }
 
@@ -584,7 +553,7 @@ impl<'a> Reader<'a> {
                 if !reported_cycle {
                     reported_cycle = true;
                     let at = self.leb_start(lnum).unwrap_or(0);
-                    self.damage.note(
+                    self.damage.record(
                         cx,
                         at,
                         format!("index node {lnum}:{offs} referenced twice (cycle or shared subtree); read once"),
@@ -596,12 +565,12 @@ impl<'a> Reader<'a> {
                 Ok(found) => found,
                 Err(why) => {
                     let at = self.leb_start(lnum).unwrap_or(0);
-                    self.damage.note(cx, at, format!("index: {why}"));
+                    self.damage.record(cx, at, format!("index: {why}"));
                     continue;
                 }
             };
             if h.kind != IDX_NODE {
-                self.damage.note(
+                self.damage.record(
                     cx,
                     pos,
                     format!("index branch {lnum}:{offs} leads to a type {} node", h.kind),
@@ -611,7 +580,7 @@ impl<'a> Reader<'a> {
             let count = usize::from(le16(node, 24).unwrap_or(0));
             let level = le16(node, 26).unwrap_or(0);
             if want_level.is_some_and(|want| want != level) || level > MAX_LEVELS {
-                self.damage.note(
+                self.damage.record(
                     cx,
                     pos,
                     format!("index node {lnum}:{offs} has level {level}, expected {want_level:?}"),
@@ -621,7 +590,7 @@ impl<'a> Reader<'a> {
             let body = h.len.saturating_sub(IDX_NODE_SZ);
             let branch_sz = body.checked_div(count).unwrap_or(0);
             if count == 0 || branch_sz < BRANCH_SZ || body.checked_rem(count) != Some(0) {
-                self.damage.note(
+                self.damage.record(
                     cx,
                     pos,
                     format!("index node {lnum}:{offs}: {count} branches in {body} bytes"),
@@ -647,7 +616,7 @@ impl<'a> Reader<'a> {
                 }
                 match self.node(child_lnum, child_offs) {
                     Ok((leaf_pos, leaf_h, leaf)) => self.leaf(cx, nodes, leaf_pos, leaf_h, leaf),
-                    Err(why) => self.damage.note(cx, pos, format!("index leaf: {why}")),
+                    Err(why) => self.damage.record(cx, pos, format!("index leaf: {why}")),
                 }
             }
         }
@@ -673,7 +642,7 @@ impl<'a> Reader<'a> {
                         let cmt_no = le64(node, CH_SZ);
                         if h.kind != CS_NODE || h.len < CS_NODE_SZ || cmt_no != Some(master.cmt_no)
                         {
-                            self.damage.note(
+                            self.damage.record(
                                 cx,
                                 pos,
                                 "log does not start with this commit's start node; journal not replayed",
@@ -719,7 +688,7 @@ impl<'a> Reader<'a> {
                 match change(h, pos, node) {
                     Ok(Some(c)) => changes.push((h.sqnum, c)),
                     Ok(None) => {}
-                    Err(why) => self.damage.note(cx, pos, why),
+                    Err(why) => self.damage.record(cx, pos, why),
                 }
             }
         }
@@ -851,7 +820,7 @@ impl Builder<'_, '_> {
         } else {
             self.reader
                 .damage
-                .note(cx, 0, "the root directory's inode is missing");
+                .record(cx, 0, "the root directory's inode is missing");
         }
         let mut dirs_seen: HashSet<u64> = HashSet::from([ROOT_INO]);
         let mut queue: VecDeque<(u64, Vec<u8>)> = VecDeque::from([(ROOT_INO, Vec::new())]);
@@ -871,7 +840,7 @@ impl Builder<'_, '_> {
                     || name.contains(&b'/')
                     || name.contains(&0)
                 {
-                    self.reader.damage.note(
+                    self.reader.damage.record(
                         cx,
                         dent.pos,
                         format!(
@@ -898,7 +867,7 @@ impl Builder<'_, '_> {
     ) -> Option<u64> {
         let inum = dent.inum;
         let Some(loc) = self.nodes.inodes.get(&inum).copied() else {
-            self.reader.damage.note(
+            self.reader.damage.record(
                 cx,
                 dent.pos,
                 format!("{}: inode {inum} is missing", escape_path(path)),
@@ -907,7 +876,7 @@ impl Builder<'_, '_> {
         };
         let bytes = self.node_bytes(&loc);
         let Some(ino) = inode(bytes) else {
-            self.reader.damage.note(
+            self.reader.damage.record(
                 cx,
                 loc.pos,
                 format!("{}: inode {inum} is malformed", escape_path(path)),
@@ -926,7 +895,7 @@ impl Builder<'_, '_> {
             S_IFIFO => EntryKind::Fifo,
             S_IFSOCK => EntryKind::Socket,
             other => {
-                self.reader.damage.note(
+                self.reader.damage.record(
                     cx,
                     loc.pos,
                     format!("{}: unknown file type {other:#o}", escape_path(path)),
@@ -936,7 +905,7 @@ impl Builder<'_, '_> {
         };
         let is_dir = kind == EntryKind::Dir;
         if is_dir && !dirs_seen.insert(inum) {
-            self.reader.damage.note(
+            self.reader.damage.record(
                 cx,
                 loc.pos,
                 format!(
@@ -1027,7 +996,7 @@ impl Builder<'_, '_> {
                         d.copy_from_slice(s);
                     }
                 }
-                Err(why) => self.reader.damage.note(
+                Err(why) => self.reader.damage.record(
                     cx,
                     loc.pos,
                     format!("{} block {block}: {why}", escape_path(path)),
@@ -1099,7 +1068,7 @@ impl Format for UbifsFormat {
             data,
             leb_size: sb.leb_size,
             leb_cnt: sb.leb_cnt,
-            damage: Damage::new(),
+            damage: Damage::default(),
             check_left: to_u64(data.len())
                 .saturating_mul(CHECK_PASSES)
                 .saturating_add(CHECK_FLOOR),
@@ -1110,7 +1079,7 @@ impl Format for UbifsFormat {
         match reader.master(cx) {
             None => reader
                 .damage
-                .note(cx, sb.leb_size, "no valid master node in LEBs 1 and 2"),
+                .record(cx, sb.leb_size, "no valid master node in LEBs 1 and 2"),
             Some(master) => {
                 if reader.walk_index(cx, &master, &mut nodes) {
                     reader.replay(cx, &master, sb.log_lebs, &mut nodes);
@@ -1132,7 +1101,12 @@ impl Format for UbifsFormat {
                 tree = builder.tree;
             }
         }
-        reader.damage.finish(cx);
+        if reader.damage.suppressed() > 0 {
+            cx.error(
+                0,
+                format!("{} further errors not listed", reader.damage.suppressed()),
+            );
+        }
         if reader.check_spent {
             cx.error(
                 0,
