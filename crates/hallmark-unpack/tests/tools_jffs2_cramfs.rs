@@ -20,33 +20,8 @@ use std::process::Command;
 use std::time::Instant;
 
 use common::testkit;
+use common::{run, tool};
 use hallmark_unpack::{FileTree, Layer, Limits, NodeKind, Unpacked, Unpacker};
-
-/// The tool's path, or `None` (with a notice) when it is not installed outside CI.
-fn tool(name: &str) -> Option<PathBuf> {
-    let dirs = std::env::var("PATH").unwrap_or_default();
-    let found = dirs
-        .split(':')
-        .chain(["/usr/sbin", "/sbin", "/usr/bin"])
-        .map(|d| Path::new(d).join(name))
-        .find(|p| p.is_file());
-    if found.is_none() {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("CI needs {name} (see .ci/install-deps.sh)");
-        }
-        eprintln!("NOTICE: {name} not installed; skipping (see .ci/install-deps.sh)");
-    }
-    found
-}
-
-fn run(cmd: &mut Command) {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 /// What a test tree holds: kind, mode bits, and content or link target.
 #[derive(Debug, Clone, PartialEq, Eq)]
