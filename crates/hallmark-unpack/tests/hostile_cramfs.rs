@@ -18,15 +18,6 @@ use common::testkit::{self, CramfsEntry, cramfs_dir_size, cramfs_image};
 use common::{MIB, error_messages, limit_kinds, tree_of, unpack_sandboxed};
 use hallmark_unpack::{LimitKind, Limits, Unpacker};
 
-fn raw(name: &[u8], mode: u32, size: u32, offset: u32) -> CramfsEntry {
-    CramfsEntry::Raw {
-        name: name.to_vec(),
-        mode,
-        size,
-        offset,
-    }
-}
-
 #[test]
 fn escaping_names_are_refused() {
     let image = cramfs_image(
@@ -61,8 +52,8 @@ fn directory_loops_end() {
     // The root's entries start at 76: subdirectories pointing there loop back.
     let root = |size: u32| {
         vec![
-            raw(b"again", 0o040755, size, 76),
-            CramfsEntry::dir(b"sub", vec![raw(b"up", 0o040755, size, 76)]),
+            CramfsEntry::raw(b"again", 0o040755, size, 76),
+            CramfsEntry::dir(b"sub", vec![CramfsEntry::raw(b"up", 0o040755, size, 76)]),
             CramfsEntry::file(b"f", b"data"),
         ]
     };
@@ -94,7 +85,7 @@ fn absurd_sizes_and_wild_pointers_are_bounded() {
     // per-file and total limits hold, and reading them is quick.
     let mut entries = Vec::new();
     for i in 0..60u32 {
-        entries.push(raw(
+        entries.push(CramfsEntry::raw(
             format!("big{i:02}").as_bytes(),
             0o100644,
             0x00ff_ffff,
@@ -102,7 +93,7 @@ fn absurd_sizes_and_wild_pointers_are_bounded() {
         ));
     }
     // A directory claiming 16 MiB of entries.
-    entries.push(raw(b"dir", 0o040755, 0x00ff_ffff, 80));
+    entries.push(CramfsEntry::raw(b"dir", 0o040755, 0x00ff_ffff, 80));
     let image = cramfs_image(&entries, false);
     let limits = Limits {
         max_file_bytes: MIB,
@@ -151,7 +142,7 @@ fn sample(big: bool) -> Vec<u8> {
                 ],
             ),
             CramfsEntry::symlink(b"sh", b"/bin/busybox"),
-            raw(b"console", 0o020600, 0x0501, 0),
+            CramfsEntry::raw(b"console", 0o020600, 0x0501, 0),
         ],
         big,
     )
@@ -203,7 +194,7 @@ fn error_floods_are_capped() {
     let root = |base: u32| {
         let mut entries = vec![CramfsEntry::dir(b"bad", bad.clone())];
         for k in 0..100u32 {
-            entries.push(raw(
+            entries.push(CramfsEntry::raw(
                 format!("d{k:03}").as_bytes(),
                 0o040755,
                 bad_size - 16 * k,

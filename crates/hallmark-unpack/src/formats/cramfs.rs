@@ -724,15 +724,6 @@ mod tests {
             .to_vec()
     }
 
-    fn raw(name: &[u8], mode: u32, size: u32, offset: u32) -> CramfsEntry {
-        CramfsEntry::Raw {
-            name: name.to_vec(),
-            mode,
-            size,
-            offset,
-        }
-    }
-
     fn word(big: bool, v: u32) -> [u8; 4] {
         if big {
             v.to_be_bytes()
@@ -757,11 +748,11 @@ mod tests {
                     CramfsEntry::dir(
                         b"dev",
                         vec![
-                            raw(b"console", 0o020600, 0x0501, 0),
-                            raw(b"mtd0", 0o060640, 31 << 8, 0),
-                            raw(b"big", 0o020600, (300 << 8) | 0x12 | (0x3 << 20), 0),
-                            raw(b"fifo", 0o010644, 0, 0),
-                            raw(b"sock", 0o140644, 0, 0),
+                            CramfsEntry::raw(b"console", 0o020600, 0x0501, 0),
+                            CramfsEntry::raw(b"mtd0", 0o060640, 31 << 8, 0),
+                            CramfsEntry::raw(b"big", 0o020600, (300 << 8) | 0x12 | (0x3 << 20), 0),
+                            CramfsEntry::raw(b"fifo", 0o010644, 0, 0),
+                            CramfsEntry::raw(b"sock", 0o140644, 0, 0),
                         ],
                     ),
                     CramfsEntry::dir(b"empty", vec![]),
@@ -838,7 +829,7 @@ mod tests {
     fn extended_block_pointers_holes_and_uncompressed_blocks() {
         for big in [false, true] {
             let size: u32 = 4 * 4096 + 100;
-            let entries = |at: u32| vec![raw(b"f", 0o100644, size, at)];
+            let entries = |at: u32| vec![CramfsEntry::raw(b"f", 0o100644, size, at)];
             let base = cramfs_image(&entries(0), big);
             let at = base.len();
             let mut image = cramfs_image(&entries(at as u32), big);
@@ -901,9 +892,9 @@ mod tests {
                 CramfsEntry::file(b"..", b"dotdot"),
                 CramfsEntry::file(b"a/b", b"slash"),
                 CramfsEntry::file(b"ok", b"fine"),
-                raw(b"loop", 0o040755, loop_size, 76),
-                raw(b"wild", 0o100644, 50_000, 0x7fff_fffc),
-                raw(b"weird", 0o170644, 0, 0),
+                CramfsEntry::raw(b"loop", 0o040755, loop_size, 76),
+                CramfsEntry::raw(b"wild", 0o100644, 50_000, 0x7fff_fffc),
+                CramfsEntry::raw(b"weird", 0o170644, 0, 0),
             ]
         };
         let size = crate::testkit::cramfs_dir_size(&root(0)) as u32;
