@@ -213,11 +213,7 @@ pub(crate) fn decompress_into(
                     .process(input, out, lzma_rust2::Action::Finish)
                     .map(|r| (r.bytes_consumed, r.bytes_produced, r.status == StreamEnd))
             })?;
-            match stop {
-                Stop::Ended => Ok(n),
-                Stop::Stalled => Err(BlockError::Corrupt("xz: truncated block".into())),
-                Stop::Failed(e) => Err(BlockError::Corrupt(format!("xz: {e}"))),
-            }
+            stop.written("xz", n)
         }
         Codec::LzmaAlone => {
             let header = input
@@ -294,11 +290,7 @@ fn lzma_into(
             .process(input, out, lzma_rust2::Action::Finish)
             .map(|r| (r.bytes_consumed, r.bytes_produced, r.status == StreamEnd))
     })?;
-    match stop {
-        Stop::Ended => Ok(n),
-        Stop::Stalled => Err(BlockError::Corrupt("lzma: truncated block".into())),
-        Stop::Failed(e) => Err(BlockError::Corrupt(format!("lzma: {e}"))),
-    }
+    stop.written("lzma", n)
 }
 
 /// Zero bytes put after a stream that may end without a marker: enough for the decoder to
@@ -421,12 +413,12 @@ fn xz_single_block_into(input: &[u8], out: &mut [u8]) -> Option<Result<usize, Bl
             .process(input, out, lzma_rust2::Action::Finish)
             .map(|r| (r.bytes_consumed, r.bytes_produced, r.status == StreamEnd))
     });
-    let (n, used) = match drove {
-        Ok((n, used, Stop::Ended)) => (n, used),
-        Ok((_, _, Stop::Stalled)) => {
-            return Some(Err(BlockError::Corrupt("xz: truncated block".into())));
-        }
-        Ok((_, _, Stop::Failed(e))) => return Some(Err(BlockError::Corrupt(format!("xz: {e}")))),
+    let (n, used, stop) = match drove {
+        Ok(drove) => drove,
+        Err(e) => return Some(Err(e)),
+    };
+    let n = match stop.written("xz", n) {
+        Ok(n) => n,
         Err(e) => return Some(Err(e)),
     };
     if compressed.is_some_and(|c| u64::try_from(used).ok() != Some(c)) {
@@ -462,6 +454,18 @@ enum Stop<E> {
     Stalled,
     /// The decoder failed.
     Failed(E),
+}
+
+impl<E: fmt::Display> Stop<E> {
+    /// The `n` bytes written when the stream ended; otherwise why it did not, for a decoder
+    /// named `codec`.
+    fn written(self, codec: &str, n: usize) -> Result<usize, BlockError> {
+        match self {
+            Stop::Ended => Ok(n),
+            Stop::Stalled => Err(BlockError::Corrupt(format!("{codec}: truncated block"))),
+            Stop::Failed(e) => Err(BlockError::Corrupt(format!("{codec}: {e}"))),
+        }
+    }
 }
 
 /// Runs a streaming decoder over `input` into `out`. `step` decodes from the input it is
@@ -524,11 +528,7 @@ fn inflate_into(input: &[u8], out: &mut [u8], zlib_header: bool) -> Result<usize
             usize::try_from(inflater.total_out().saturating_sub(out_before)).unwrap_or(0);
         Ok::<_, flate2::DecompressError>((used, produced, status == flate2::Status::StreamEnd))
     })?;
-    match stop {
-        Stop::Ended => Ok(n),
-        Stop::Stalled => Err(BlockError::Corrupt("deflate: truncated block".into())),
-        Stop::Failed(e) => Err(BlockError::Corrupt(format!("deflate: {e}"))),
-    }
+    stop.written("deflate", n)
 }
 
 /// Reads `reader` to its end into `out`; more than `out.len()` bytes is too large.
