@@ -713,16 +713,10 @@ impl Format for CramfsFormat {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::formats::tests::{extract_ok, extract_with, output_tree};
+    use crate::formats::tests::{extract_ok, extract_with, output_tree, read};
     use crate::limits::Limits;
     use crate::testkit::{CramfsEntry, cramfs_image, cramfs_set_crc};
     use crate::tree::NodeKind;
-
-    fn read(tree: &FileTree, path: &str) -> Vec<u8> {
-        tree.read(path)
-            .unwrap_or_else(|| panic!("no {path}"))
-            .to_vec()
-    }
 
     fn word(big: bool, v: u32) -> [u8; 4] {
         if big {

@@ -1289,16 +1289,10 @@ impl Format for ExtFormat {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::formats::tests::{extract_ok, extract_with, output_tree};
+    use crate::formats::tests::{extract_ok, extract_with, output_tree, read};
     use crate::limits::Limits;
     use crate::testkit::{ExtBuilder, ext_mode, noise};
     use crate::tree::NodeKind;
-
-    fn read(tree: &FileTree, path: &str) -> Vec<u8> {
-        tree.read(path)
-            .unwrap_or_else(|| panic!("{path} missing"))
-            .to_vec()
-    }
 
     fn kind_at(tree: &FileTree, path: &str) -> Option<NodeKind> {
         tree.get(path).map(|n| n.kind.clone())

@@ -930,18 +930,12 @@ impl Format for Jffs2Format {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::formats::tests::{extract_ok, extract_with, output_tree};
+    use crate::formats::tests::{extract_ok, extract_with, output_tree, read};
     use crate::limits::Limits;
     use crate::testkit::{Jffs2Builder, Jffs2Inode, jffs2_compr, rtime_compress};
     use crate::tree::NodeKind;
 
     const FILE: u32 = 0o100644;
-
-    fn read(tree: &FileTree, path: &str) -> Vec<u8> {
-        tree.read(path)
-            .unwrap_or_else(|| panic!("no {path}"))
-            .to_vec()
-    }
 
     #[test]
     fn crc_is_the_kernel_one() {

@@ -122,6 +122,13 @@ pub(crate) mod tests {
         }
     }
 
+    /// The content of the file at `path` of `tree`, which must be there.
+    pub(crate) fn read(tree: &FileTree, path: &str) -> Vec<u8> {
+        tree.read(path)
+            .unwrap_or_else(|| panic!("no {path}"))
+            .to_vec()
+    }
+
     /// A minimal valid sample of each format, by id.
     fn sample(id: &str) -> Vec<u8> {
         let payload = b"registry sample payload".repeat(4);
