@@ -19,6 +19,7 @@
 //! yet.
 
 use crate::blob::Blob;
+use crate::bytes::{be32, to_u64};
 use crate::format::{Context, Extracted, Format, FormatKind, Magic, Output, Rejected};
 use crate::payload::{self, Compression};
 use crate::tree::Entry;
@@ -49,11 +50,6 @@ struct Header {
     data_crc: u32,
     image_type: u8,
     compression: Compression,
-}
-
-fn be32(data: &[u8], at: usize) -> Option<u32> {
-    let bytes = data.get(at..at.checked_add(4)?)?;
-    Some(u32::from_be_bytes(bytes.try_into().ok()?))
 }
 
 fn compression(code: u8) -> Option<Compression> {
@@ -123,10 +119,6 @@ fn header_crc(header: &[u8]) -> u32 {
     hasher.finalize()
 }
 
-fn to_u64(n: usize) -> u64 {
-    u64::try_from(n).unwrap_or(u64::MAX)
-}
-
 impl Format for UimageFormat {
     fn id(&self) -> &'static str {
         "uimage"
@@ -188,15 +180,13 @@ impl Format for UimageFormat {
             Output::Tree(sub_images(&stored, header.compression, cx))
         } else {
             let what = type_name(header.image_type);
-            Output::Blob(
-                match payload::decompress(&stored, header.compression, to_u64(HEADER), what, cx) {
-                    Ok(blob) => blob,
-                    Err(message) => {
-                        cx.error(to_u64(HEADER), format!("{message}; kept as stored"));
-                        stored
-                    }
-                },
-            )
+            Output::Blob(payload::decompress_or_keep(
+                &stored,
+                header.compression,
+                to_u64(HEADER),
+                what,
+                cx,
+            ))
         };
         Ok(Extracted {
             consumed,
