@@ -247,13 +247,10 @@ fn sub_images(
         let part = stored
             .slice(at.min(stored.len())..end.min(stored.len()))
             .unwrap_or_default();
-        let content = match payload::decompress(&part, compression, offset, &name, cx) {
-            Ok(blob) => blob,
-            Err(_) => {
-                let len = cx.cap_file(name.as_bytes(), part.len());
-                part.slice(0..len).unwrap_or_default()
-            }
-        };
+        // Stored (or decoded) content is cut at the per-file limit like any other part.
+        let content = payload::decompress(&part, compression, offset, &name, cx).unwrap_or(part);
+        let len = cx.cap_file(name.as_bytes(), content.len());
+        let content = content.slice(0..len).unwrap_or_default();
         if !cx.add(&mut tree, Entry::file(&name, content)) {
             break;
         }
@@ -270,6 +267,7 @@ fn sub_images(
 mod tests {
     use super::*;
     use crate::formats::tests::{extract_ok, extract_with, output_bytes, output_tree};
+    use crate::limits::Limits;
     use crate::testkit::{self, uimage};
 
     #[test]
@@ -336,6 +334,30 @@ mod tests {
         assert_eq!(tree.read("/image-1").unwrap().as_slice(), &kernel[..]);
         assert_eq!(tree.read("/image-2").unwrap().as_slice(), &ramdisk[..]);
         assert_eq!(ex.variant, Some("multi"));
+    }
+
+    #[test]
+    fn stored_multi_file_parts_are_cut_at_the_file_limit() {
+        let big = vec![0x5a; 3000];
+        let mut payload = Vec::new();
+        payload.extend_from_slice(&(big.len() as u32).to_be_bytes());
+        payload.extend_from_slice(&[0; 4]);
+        payload.extend_from_slice(&big);
+        let image = uimage(b"multi", 4, 0, &payload);
+        let limits = Limits {
+            max_file_bytes: 1000,
+            ..Limits::default()
+        };
+        let (result, cx) = extract_with(&UimageFormat, &image, &limits);
+        let ex = result.unwrap();
+        assert_eq!(output_tree(&ex).read("/image-1").unwrap().len(), 1000);
+        assert!(
+            cx.truncations
+                .iter()
+                .any(|t| t.limit == crate::limits::LimitKind::FileBytes),
+            "{:?}",
+            cx.truncations
+        );
     }
 
     #[test]
