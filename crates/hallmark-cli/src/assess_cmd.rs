@@ -39,10 +39,51 @@ pub struct AssessArgs {
     #[arg(long, value_enum, value_name = "DEPTH", default_value_t = CrackArg::Likely)]
     crack: CrackArg,
 
+    /// Exit with code 1 when the assessment has a FAIL verdict (`fail`) or findings at or above
+    /// a severity (`low`, `medium`, `high`, `critical`): a gate for CI.
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    fail_on: Option<FailOn>,
+
     /// Work allowed for testing password hashes, over all accounts, in units of about one
     /// MD5-crypt computation (0.1 ms of one core); see `hallmark explain accounts-default-passwords`.
     #[arg(long, value_name = "UNITS", default_value_t = hallmark_collect::Options::default().crack_budget)]
     crack_budget: u64,
+}
+
+/// What makes `--fail-on` exit with code 1.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FailOn {
+    /// Any check with a FAIL verdict.
+    Fail,
+    /// A finding of low severity or above.
+    Low,
+    /// A finding of medium severity or above.
+    Medium,
+    /// A finding of high severity or above.
+    High,
+    /// A critical finding.
+    Critical,
+}
+
+impl FailOn {
+    /// Whether `report` trips the gate.
+    fn tripped(self, report: &Report) -> bool {
+        use hallmark_model::Severity;
+        let at_least = |level: Severity| {
+            report
+                .outcomes
+                .iter()
+                .flat_map(|o| &o.findings)
+                .any(|f| f.severity != Severity::Info && f.severity >= level)
+        };
+        match self {
+            FailOn::Fail => report.outcomes.iter().any(|o| o.verdict == Verdict::Fail),
+            FailOn::Low => at_least(Severity::Low),
+            FailOn::Medium => at_least(Severity::Medium),
+            FailOn::High => at_least(Severity::High),
+            FailOn::Critical => at_least(Severity::Critical),
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -61,8 +102,8 @@ enum AssessFormat {
     Json,
 }
 
-/// Runs the assessment and renders it.
-pub fn run(catalog: &Catalog, args: &AssessArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+/// Runs the assessment and renders it. Returns whether the `--fail-on` gate tripped.
+pub fn run(catalog: &Catalog, args: &AssessArgs, out: &mut dyn Write) -> anyhow::Result<bool> {
     let progress = |what: &str| {
         if !args.quiet {
             let _ = writeln!(anstream::stderr(), "{DIM}{what}{DIM:#}");
@@ -140,7 +181,14 @@ pub fn run(catalog: &Catalog, args: &AssessArgs, out: &mut dyn Write) -> anyhow:
         }
         AssessFormat::Terminal => terminal(&report, &facts, sink)?,
     }
-    Ok(())
+    let tripped = args.fail_on.is_some_and(|gate| gate.tripped(&report));
+    if tripped && !args.quiet {
+        let _ = writeln!(
+            anstream::stderr(),
+            "{WARN}--fail-on: the assessment has findings at the chosen level{WARN:#}"
+        );
+    }
+    Ok(tripped)
 }
 
 fn verdict_style(verdict: Verdict) -> anstyle::Style {

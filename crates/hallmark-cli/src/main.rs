@@ -19,6 +19,8 @@ use hallmark_catalog::Catalog;
 
 /// Exit code for a command that ran.
 const EXIT_OK: u8 = 0;
+/// Exit code for an assessment that tripped its `--fail-on` gate.
+const EXIT_GATE: u8 = 1;
 /// Exit code for bad input or usage.
 const EXIT_USAGE: u8 = 2;
 
@@ -29,7 +31,8 @@ const EXIT_USAGE: u8 = 2;
     about = "Assess connected devices against the UK Code of Practice for Enterprise Connected \
              Device Security, with evidence for every verdict",
     long_about = None,
-    after_help = "Exit codes: 0 the command ran; 2 bad input or usage.\n\
+    after_help = "Exit codes: 0 the command ran; 1 `assess --fail-on` found findings at its level; \
+                  2 bad input or usage.\n\
                   Colour follows --color, NO_COLOR and CLICOLOR_FORCE."
 )]
 struct Cli {
@@ -96,7 +99,7 @@ fn main() -> ExitCode {
         ColorWhen::Never => anstream::ColorChoice::Never.write_global(),
     }
     match run(cli) {
-        Ok(()) => ExitCode::from(EXIT_OK),
+        Ok(code) => ExitCode::from(code),
         Err(error) if is_broken_pipe(&error) => ExitCode::from(EXIT_OK),
         Err(error) => {
             let _ = writeln!(
@@ -127,9 +130,10 @@ fn load_catalog(path: Option<&PathBuf>) -> anyhow::Result<Catalog> {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+/// Runs the command; the exit code when it ran.
+fn run(cli: Cli) -> anyhow::Result<u8> {
     let mut out = anstream::stdout().lock();
-    match cli.command {
+    let ran = match cli.command {
         Command::Catalog(args) => {
             let catalog = load_catalog(cli.catalog.as_ref())?;
             catalog_cmd::run(&catalog, &args, &mut out)
@@ -140,7 +144,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Assess(args) => {
             let catalog = load_catalog(cli.catalog.as_ref())?;
-            assess_cmd::run(&catalog, &args, &mut out)
+            let tripped = assess_cmd::run(&catalog, &args, &mut out)?;
+            return Ok(if tripped { EXIT_GATE } else { EXIT_OK });
         }
         Command::Unpack(args) => unpack_cmd::run(&args, &mut out),
         Command::Schema => {
@@ -152,7 +157,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             clap_complete::generate(shell, &mut Cli::command(), "hallmark", &mut out);
             Ok(())
         }
-    }
+    };
+    ran.map(|()| EXIT_OK)
 }
 
 #[cfg(test)]

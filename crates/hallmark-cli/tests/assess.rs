@@ -207,5 +207,40 @@ fn password_dictionary_depth_and_budget() {
     let (verdict, starved) = outcome(&["--crack-budget", "10"]);
     assert_eq!(verdict, "INCONCLUSIVE", "{starved}");
     assert!(starved.contains("only 10 candidates"), "{starved}");
+    // The CI gate: nothing critical here, so `--fail-on critical` passes; the image still has
+    // FAIL verdicts (no packet filter, for one), so `--fail-on fail` trips.
+    let gate = |level: &str| {
+        hallmark(&[
+            "assess",
+            image.to_str().unwrap(),
+            "-q",
+            "--fail-on",
+            level,
+            "--format",
+            "json",
+        ])
+        .0
+    };
+    assert_eq!(gate("critical"), 0);
+    assert_eq!(gate("fail"), 1);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn fail_on_gates_ci_on_the_example() {
+    let image = example();
+    let (code, out, err) = hallmark(&["assess", image.to_str().unwrap(), "--fail-on", "critical"]);
+    assert_eq!(code, 1, "the example has critical findings");
+    assert!(
+        out.contains("Hallmark assessment"),
+        "the report is still written"
+    );
+    assert!(err.contains("--fail-on"), "{err}");
+    let (code, _, err) = hallmark(&["assess", image.to_str().unwrap(), "-q"]);
+    assert_eq!(
+        code, 0,
+        "without a gate the exit code does not depend on verdicts: {err}"
+    );
+    let (code, _, _) = hallmark(&["assess", image.to_str().unwrap(), "--fail-on", "sometimes"]);
+    assert_eq!(code, 2, "an unknown level is a usage error");
 }

@@ -72,7 +72,9 @@ pub fn collect(unpacked: &Unpacked, options: &Options) -> Facts {
     let image = Image::new(unpacked);
     let mut facts = Facts::default();
     for collector in COLLECTORS {
-        let coverage = if image.has_rootfs() || collector.id() == "image" {
+        // The image and components collectors also read what is outside a root filesystem
+        // (layers, kernels, boot loaders).
+        let coverage = if image.has_rootfs() || matches!(collector.id(), "image" | "components") {
             collector.collect(&image, options, &mut facts)
         } else {
             Coverage {

@@ -78,6 +78,10 @@ pub struct Facts {
     /// in-place writers, recovery modes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub boot: Vec<BootMechanism>,
+    /// Software components identified (from package databases, version strings in binaries
+    /// and file names), each with the evidence of how it was identified.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub components: Vec<Component>,
 }
 
 impl Facts {
@@ -664,4 +668,68 @@ pub struct Kernel {
     pub banner: String,
     /// Where it was seen.
     pub location: Location,
+}
+
+/// A software component identified in the image: one name and version, with every piece of
+/// evidence for it (the same component found in several files is one component).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Component {
+    /// Name: the package name for a package-database entry (`busybox`, `libssl1.1`), the
+    /// upstream project's name for a version string or a file name (`busybox`, `openssl`,
+    /// `linux_kernel`).
+    pub name: String,
+    /// Version as identified: the package's own version for a package-database entry
+    /// (`1.36.1-r15`, `1:1.30.1-6`), the upstream version otherwise (`1.36.1`). `None` when
+    /// only the presence of the component is known (a file name or a string that carries no
+    /// version): such a component is never a version match for anything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Package URL: `pkg:apk/alpine/...`, `pkg:deb/debian/...` or `pkg:opkg/...` for
+    /// package-database entries (with `arch`, `upstream` and `distro` qualifiers when known),
+    /// `pkg:generic/<name>@<version>` for the others; without `@version` when the version is
+    /// unknown.
+    pub purl: String,
+    /// CPE 2.3 formatted string (`cpe:2.3:a:busybox:busybox:1.30.1:*:*:*:*:*:*:*`) with the
+    /// upstream version, when the component is one whose NVD vendor and product are known.
+    /// Absent when the version is unknown: a CPE without a version would stand for every
+    /// version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpe: Option<String>,
+    /// How it was identified, package databases first, at most a few pieces per method.
+    pub evidence: Vec<ComponentEvidence>,
+    /// Further pieces of evidence found but not listed (the same kernel version in hundreds
+    /// of modules, say).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub evidence_omitted: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// One piece of evidence for a [`Component`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ComponentEvidence {
+    /// How it was identified.
+    pub method: IdentificationMethod,
+    /// Where: the package database and the line of the entry, the file (or decompressed
+    /// layer) and the byte offset of the version string, or the file named.
+    pub location: Location,
+    /// What was read: the entry's `Package:`/`P:` line and version, the string around the
+    /// match (printable, shortened), or the file name.
+    pub text: String,
+}
+
+/// How a component was identified.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum IdentificationMethod {
+    /// An entry of a package database (opkg, dpkg, apk).
+    PackageDb,
+    /// A version string inside a file or a decompressed layer.
+    Signature,
+    /// The name of a file (`libuClibc-0.9.33.2.so`, `ld-musl-armhf.so.1`).
+    FileName,
 }

@@ -9,6 +9,8 @@
 use std::fmt;
 use std::io::Read;
 
+use crate::bytes::{le32, le64};
+
 /// A block compression scheme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[allow(dead_code)] // Some codecs wait for the filesystem readers that use them.
@@ -103,11 +105,8 @@ pub(crate) fn decompress(
             max_out,
         ),
         Codec::LzmaAlone => {
-            let dict = input
-                .get(1..5)
-                .and_then(|b| b.try_into().ok())
-                .map(u32::from_le_bytes)
-                .ok_or_else(|| BlockError::Corrupt("short lzma header".into()))?;
+            let dict =
+                le32(input, 1).ok_or_else(|| BlockError::Corrupt("short lzma header".into()))?;
             if dict > LZMA_DICT_MAX {
                 return Err(BlockError::Corrupt(format!(
                     "lzma dictionary of {dict} bytes"
@@ -214,29 +213,15 @@ pub(crate) fn decompress_into(
                     .process(input, out, lzma_rust2::Action::Finish)
                     .map(|r| (r.bytes_consumed, r.bytes_produced, r.status == StreamEnd))
             })?;
-            match stop {
-                Stop::Ended => Ok(n),
-                Stop::Stalled => Err(BlockError::Corrupt("xz: truncated block".into())),
-                Stop::Failed(e) => Err(BlockError::Corrupt(format!("xz: {e}"))),
-            }
+            stop.written("xz", n)
         }
         Codec::LzmaAlone => {
             let header = input
                 .get(..13)
                 .ok_or_else(|| BlockError::Corrupt("short lzma header".into()))?;
             let props = header.first().copied().unwrap_or(0);
-            let dict = u32::from_le_bytes(
-                header
-                    .get(1..5)
-                    .and_then(|b| b.try_into().ok())
-                    .unwrap_or([0; 4]),
-            );
-            let size = u64::from_le_bytes(
-                header
-                    .get(5..13)
-                    .and_then(|b| b.try_into().ok())
-                    .unwrap_or([0; 8]),
-            );
+            let dict = le32(header, 1).unwrap_or(0);
+            let size = le64(header, 5).unwrap_or(0);
             let size = (size != u64::MAX).then_some(size);
             let rest = input.get(13..).unwrap_or(&[]);
             // An unknown size in the header means an end marker, not "whatever is there".
@@ -305,11 +290,7 @@ fn lzma_into(
             .process(input, out, lzma_rust2::Action::Finish)
             .map(|r| (r.bytes_consumed, r.bytes_produced, r.status == StreamEnd))
     })?;
-    match stop {
-        Stop::Ended => Ok(n),
-        Stop::Stalled => Err(BlockError::Corrupt("lzma: truncated block".into())),
-        Stop::Failed(e) => Err(BlockError::Corrupt(format!("lzma: {e}"))),
-    }
+    stop.written("lzma", n)
 }
 
 /// Zero bytes put after a stream that may end without a marker: enough for the decoder to
@@ -382,11 +363,7 @@ fn xz_varint(bytes: &[u8], pos: &mut usize) -> Option<u64> {
 /// kind of stream, for the generic decoder.
 fn xz_single_block_into(input: &[u8], out: &mut [u8]) -> Option<Result<usize, BlockError>> {
     const MAGIC: [u8; 6] = [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00];
-    let crc_at = |at: usize| -> Option<u32> {
-        Some(u32::from_le_bytes(
-            input.get(at..at.checked_add(4)?)?.try_into().ok()?,
-        ))
-    };
+    let crc_at = |at: usize| le32(input, at);
     if input.get(..6)? != MAGIC || input.get(6) != Some(&0) {
         return None;
     }
@@ -436,12 +413,12 @@ fn xz_single_block_into(input: &[u8], out: &mut [u8]) -> Option<Result<usize, Bl
             .process(input, out, lzma_rust2::Action::Finish)
             .map(|r| (r.bytes_consumed, r.bytes_produced, r.status == StreamEnd))
     });
-    let (n, used) = match drove {
-        Ok((n, used, Stop::Ended)) => (n, used),
-        Ok((_, _, Stop::Stalled)) => {
-            return Some(Err(BlockError::Corrupt("xz: truncated block".into())));
-        }
-        Ok((_, _, Stop::Failed(e))) => return Some(Err(BlockError::Corrupt(format!("xz: {e}")))),
+    let (n, used, stop) = match drove {
+        Ok(drove) => drove,
+        Err(e) => return Some(Err(e)),
+    };
+    let n = match stop.written("xz", n) {
+        Ok(n) => n,
         Err(e) => return Some(Err(e)),
     };
     if compressed.is_some_and(|c| u64::try_from(used).ok() != Some(c)) {
@@ -477,6 +454,18 @@ enum Stop<E> {
     Stalled,
     /// The decoder failed.
     Failed(E),
+}
+
+impl<E: fmt::Display> Stop<E> {
+    /// The `n` bytes written when the stream ended; otherwise why it did not, for a decoder
+    /// named `codec`.
+    fn written(self, codec: &str, n: usize) -> Result<usize, BlockError> {
+        match self {
+            Stop::Ended => Ok(n),
+            Stop::Stalled => Err(BlockError::Corrupt(format!("{codec}: truncated block"))),
+            Stop::Failed(e) => Err(BlockError::Corrupt(format!("{codec}: {e}"))),
+        }
+    }
 }
 
 /// Runs a streaming decoder over `input` into `out`. `step` decodes from the input it is
@@ -539,11 +528,7 @@ fn inflate_into(input: &[u8], out: &mut [u8], zlib_header: bool) -> Result<usize
             usize::try_from(inflater.total_out().saturating_sub(out_before)).unwrap_or(0);
         Ok::<_, flate2::DecompressError>((used, produced, status == flate2::Status::StreamEnd))
     })?;
-    match stop {
-        Stop::Ended => Ok(n),
-        Stop::Stalled => Err(BlockError::Corrupt("deflate: truncated block".into())),
-        Stop::Failed(e) => Err(BlockError::Corrupt(format!("deflate: {e}"))),
-    }
+    stop.written("deflate", n)
 }
 
 /// Reads `reader` to its end into `out`; more than `out.len()` bytes is too large.

@@ -10,7 +10,7 @@ use std::io::{self, BufRead, Read};
 use std::rc::Rc;
 
 use crate::blob::Blob;
-use crate::format::{Context, Extracted, Output, Rejected};
+use crate::format::{Context, Extracted, Format, FormatKind, Magic, Output, Rejected};
 use crate::limits::{CHUNK_BYTES, LimitKind};
 
 /// Output budget of the first decoding step of a stream; steps grow with the output up to
@@ -185,23 +185,124 @@ fn read_retrying(reader: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
     }
 }
 
-/// How [`decode_members`] recognises and opens the members of a stream.
-pub(crate) struct Members<'s, 'a> {
-    /// Whether the bytes after a member start another member of the same stream.
-    pub is_member: &'s dyn Fn(&[u8]) -> bool,
-    /// How many padding bytes to skip after a member before looking for the next one.
-    pub padding: &'s dyn Fn(&[u8]) -> usize,
-    /// Opens a decoder for one member reading from the given position.
-    pub open: &'s dyn Fn(Tracked<'a>) -> io::Result<Box<dyn Read + 'a>>,
+/// A decoder that produces its output a block at a time (lzop blocks, legacy LZ4 blocks), read
+/// as one stream through a [`BlockReader`].
+pub(crate) trait Blocks {
+    /// Decodes the next block into `block`, replacing what it held; false at the end of the
+    /// stream.
+    fn next_block(&mut self, block: &mut Vec<u8>) -> io::Result<bool>;
 }
 
-/// Decodes concatenated members (gzip members, xz streams, bzip2 streams, zstd frames) into one
-/// output, which is the whole extraction of a stream format. A first member that fails before producing any output rejects the candidate; damage
-/// after that is recorded and what was decoded is kept. A later "member" that fails without
-/// output is a false continuation and is left out of the extent.
-pub(crate) fn decode_members<'a>(
-    data: &'a [u8],
-    members: &Members<'_, 'a>,
+/// The blocks of a [`Blocks`] decoder as one stream. A block that fails to decode ends it.
+pub(crate) struct BlockReader<B> {
+    blocks: B,
+    block: Vec<u8>,
+    at: usize,
+    done: bool,
+}
+
+impl<B: Blocks> BlockReader<B> {
+    pub(crate) fn new(blocks: B) -> BlockReader<B> {
+        BlockReader {
+            blocks,
+            block: Vec::new(),
+            at: 0,
+            done: false,
+        }
+    }
+}
+
+impl<B: Blocks> Read for BlockReader<B> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let pending = self.block.get(self.at..).unwrap_or(&[]);
+            if !pending.is_empty() {
+                let n = pending.len().min(buf.len());
+                if let (Some(dst), Some(src)) = (buf.get_mut(..n), pending.get(..n)) {
+                    dst.copy_from_slice(src);
+                }
+                self.at = self.at.saturating_add(n);
+                return Ok(n);
+            }
+            if self.done || buf.is_empty() {
+                return Ok(0);
+            }
+            match self.blocks.next_block(&mut self.block) {
+                Ok(true) => self.at = 0,
+                Ok(false) => self.done = true,
+                Err(e) => {
+                    self.done = true;
+                    return Err(e);
+                }
+            }
+        }
+    }
+}
+
+/// A compression format whose stream is a run of members (gzip members, bzip2 and xz streams,
+/// zstd and LZ4 frames, lzop files) decoded into one output. Saying what a member is and how
+/// to decode one is the whole format: the [`Format`] implementation below probes with
+/// [`is_member`](MemberStream::is_member) and extracts with [`decode_members`].
+pub(crate) trait MemberStream: Sync {
+    /// Stable id ([`Format::id`]).
+    const ID: &'static str;
+    /// One-line description ([`Format::description`]).
+    const DESCRIPTION: &'static str;
+    /// Patterns the signature scan looks for ([`Format::magics`]).
+    const MAGICS: &'static [Magic];
+
+    /// Whether `data` starts a member: the probe, and the test for another member after one.
+    fn is_member(data: &[u8]) -> bool;
+
+    /// How many padding bytes to skip after a member, at the start of `rest`, before looking
+    /// for the next one.
+    fn padding(_rest: &[u8]) -> usize {
+        0
+    }
+
+    /// A decoder for the member of `data` that starts at `input`'s position.
+    fn open<'a>(data: &'a [u8], input: Tracked<'a>) -> io::Result<Box<dyn Read + 'a>>;
+
+    /// The variant of the stream that starts `data`, once it decoded.
+    fn variant(_data: &[u8]) -> Option<&'static str> {
+        None
+    }
+}
+
+impl<T: MemberStream> Format for T {
+    fn id(&self) -> &'static str {
+        T::ID
+    }
+
+    fn description(&self) -> &'static str {
+        T::DESCRIPTION
+    }
+
+    fn kind(&self) -> FormatKind {
+        FormatKind::Compression
+    }
+
+    fn magics(&self) -> &'static [Magic] {
+        T::MAGICS
+    }
+
+    fn probe(&self, data: &[u8]) -> bool {
+        T::is_member(data)
+    }
+
+    fn extract(&self, data: &Blob, cx: &mut Context<'_>) -> Result<Extracted, Rejected> {
+        let mut extracted = decode_members::<T>(data, cx)?;
+        extracted.variant = T::variant(data);
+        Ok(extracted)
+    }
+}
+
+/// Decodes concatenated members into one output, which is the whole extraction of a
+/// [`MemberStream`]. A first member that fails before producing any output rejects the
+/// candidate; damage after that is recorded and what was decoded is kept. A later "member"
+/// that fails without output is a false continuation and is left out of the extent.
+fn decode_members<T: MemberStream>(
+    data: &[u8],
     cx: &mut Context<'_>,
 ) -> Result<Extracted, Rejected> {
     let tracked = Tracked::new(data);
@@ -210,7 +311,7 @@ pub(crate) fn decode_members<'a>(
     let mut end = 0usize;
     loop {
         let out_before = out.len();
-        let flow = match (members.open)(tracked.clone()) {
+        let flow = match T::open(data, tracked.clone()) {
             Ok(mut reader) => {
                 let position = tracked.clone();
                 let consumed = move || u64::try_from(position.pos()).unwrap_or(u64::MAX);
@@ -223,8 +324,8 @@ pub(crate) fn decode_members<'a>(
                 end = tracked.pos();
                 count = count.saturating_add(1);
                 let rest = data.get(end..).unwrap_or(&[]);
-                let next = end.saturating_add((members.padding)(rest));
-                if next < data.len() && (members.is_member)(data.get(next..).unwrap_or(&[])) {
+                let next = end.saturating_add(T::padding(rest));
+                if next < data.len() && T::is_member(data.get(next..).unwrap_or(&[])) {
                     tracked.set_pos(next);
                     continue;
                 }
@@ -262,6 +363,47 @@ pub(crate) fn decode_members<'a>(
 mod tests {
     use super::*;
     use crate::limits::{Budget, LayerPath, Limits};
+
+    /// Blocks of 3, 0 and 2 bytes, then an error or the end.
+    struct Three {
+        sent: usize,
+        fail: bool,
+    }
+
+    impl Blocks for Three {
+        fn next_block(&mut self, block: &mut Vec<u8>) -> io::Result<bool> {
+            self.sent = self.sent.saturating_add(1);
+            *block = match self.sent {
+                1 => b"abc".to_vec(),
+                2 => Vec::new(),
+                3 => b"de".to_vec(),
+                _ if self.fail => return Err(io::Error::other("bad block")),
+                _ => return Ok(false),
+            };
+            Ok(true)
+        }
+    }
+
+    #[test]
+    fn block_reader_reads_blocks_as_one_stream() {
+        let mut out = Vec::new();
+        let mut reader = BlockReader::new(Three {
+            sent: 0,
+            fail: false,
+        });
+        reader.read_to_end(&mut out).unwrap();
+        assert_eq!(out, b"abcde");
+        let mut failing = BlockReader::new(Three {
+            sent: 0,
+            fail: true,
+        });
+        let mut buf = [0u8; 2];
+        assert_eq!(failing.read(&mut buf).unwrap(), 2);
+        assert_eq!(failing.read(&mut buf).unwrap(), 1);
+        assert_eq!(failing.read(&mut buf).unwrap(), 2);
+        assert!(failing.read(&mut buf).is_err());
+        assert_eq!(failing.read(&mut buf).unwrap(), 0);
+    }
 
     #[test]
     fn tracked_reader_reports_its_position() {

@@ -45,6 +45,7 @@
 #![deny(clippy::arithmetic_side_effects)]
 
 mod blob;
+mod bytes;
 mod codec;
 mod decode;
 mod error;

@@ -9,7 +9,7 @@
 use std::io::{self, Read};
 
 use crate::blob::Blob;
-use crate::decode::{Flow, Tracked, pump};
+use crate::decode::{BlockReader, Blocks, Flow, Tracked, pump};
 use crate::format::Context;
 
 /// A compression scheme named by a container header.
@@ -59,7 +59,7 @@ fn open<'a>(compression: Compression, input: Tracked<'a>) -> io::Result<Box<dyn 
         Compression::Gzip => Box::new(flate2::bufread::GzDecoder::new(input)),
         Compression::Bzip2 => Box::new(bzip2::bufread::BzDecoder::new(input)),
         Compression::Lzma => open_lzma(input)?,
-        Compression::Lzo => Box::new(LzopReader::new(input)?),
+        Compression::Lzo => Box::new(BlockReader::new(LzopPayload::new(input)?)),
         Compression::Lz4 => Box::new(lz4_flex::frame::FrameDecoder::new(input)),
         Compression::Zstd => {
             let mut decoder = zstd::stream::read::Decoder::with_buffer(input)?.single_frame();
@@ -143,15 +143,27 @@ pub(crate) fn decompress(
     Ok(Blob::from(out))
 }
 
+/// [`decompress`], or the stored bytes when nothing decodes, with the decoder's message
+/// recorded at `offset` ("kept as stored").
+pub(crate) fn decompress_or_keep(
+    payload: &Blob,
+    compression: Compression,
+    offset: u64,
+    what: &str,
+    cx: &mut Context<'_>,
+) -> Blob {
+    decompress(payload, compression, offset, what, cx).unwrap_or_else(|message| {
+        cx.error(offset, format!("{message}; kept as stored"));
+        payload.clone()
+    })
+}
+
 /// The `lzop` file format: a header (magic, versions, method, flags, mode, times, name,
 /// checksum), then blocks of LZO1X data each preceded by its decoded and stored sizes and
 /// optional checksums, ended by a zero size. Checksums are not verified.
-struct LzopReader<'a> {
+struct LzopPayload<'a> {
     input: Tracked<'a>,
     flags: u32,
-    block: Vec<u8>,
-    at: usize,
-    done: bool,
 }
 
 const LZOP_MAGIC: [u8; 9] = [0x89, b'L', b'Z', b'O', 0x00, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -185,8 +197,8 @@ fn skip(input: &Tracked<'_>, n: usize) {
     input.set_pos(input.pos().saturating_add(n));
 }
 
-impl<'a> LzopReader<'a> {
-    fn new(mut input: Tracked<'a>) -> io::Result<LzopReader<'a>> {
+impl<'a> LzopPayload<'a> {
+    fn new(mut input: Tracked<'a>) -> io::Result<LzopPayload<'a>> {
         let mut magic = [0u8; 9];
         input.read_exact(&mut magic)?;
         if magic != LZOP_MAGIC {
@@ -221,17 +233,13 @@ impl<'a> LzopReader<'a> {
             skip(&input, usize::try_from(len).unwrap_or(usize::MAX));
             let _extra_checksum = read_u32(&mut input)?;
         }
-        Ok(LzopReader {
-            input,
-            flags,
-            block: Vec::new(),
-            at: 0,
-            done: false,
-        })
+        Ok(LzopPayload { input, flags })
     }
+}
 
-    /// Decodes the next block into `self.block`; false at the end marker.
-    fn next_block(&mut self) -> io::Result<bool> {
+impl Blocks for LzopPayload<'_> {
+    /// Decodes the next block; false at the end marker.
+    fn next_block(&mut self, block: &mut Vec<u8>) -> io::Result<bool> {
         let decoded = usize::try_from(read_u32(&mut self.input)?).unwrap_or(usize::MAX);
         if decoded == 0 {
             return Ok(false);
@@ -259,7 +267,7 @@ impl<'a> LzopReader<'a> {
         let mut packed = vec![0u8; stored];
         self.input.read_exact(&mut packed)?;
         if stored == decoded {
-            self.block = packed;
+            *block = packed;
         } else {
             let mut out = vec![0u8; decoded];
             let n = lzokay::decompress::decompress(&packed, &mut out)
@@ -269,32 +277,9 @@ impl<'a> LzopReader<'a> {
                     "lzo block decoded to {n} bytes, header says {decoded}"
                 )));
             }
-            self.block = out;
+            *block = out;
         }
-        self.at = 0;
         Ok(true)
-    }
-}
-
-impl Read for LzopReader<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        loop {
-            let rest = self.block.get(self.at..).unwrap_or(&[]);
-            if !rest.is_empty() {
-                let n = rest.len().min(buf.len());
-                if let (Some(dst), Some(src)) = (buf.get_mut(..n), rest.get(..n)) {
-                    dst.copy_from_slice(src);
-                }
-                self.at = self.at.saturating_add(n);
-                return Ok(n);
-            }
-            if self.done || buf.is_empty() {
-                return Ok(0);
-            }
-            if !self.next_block()? {
-                self.done = true;
-            }
-        }
     }
 }
 

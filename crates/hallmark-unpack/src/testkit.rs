@@ -1808,6 +1808,16 @@ impl CramfsEntry {
         }
     }
 
+    /// An inode written exactly as given (see [`CramfsEntry::Raw`]).
+    pub fn raw(name: &[u8], mode: u32, size: u32, offset: u32) -> CramfsEntry {
+        CramfsEntry::Raw {
+            name: name.to_vec(),
+            mode,
+            size,
+            offset,
+        }
+    }
+
     fn name(&self) -> &[u8] {
         match self {
             CramfsEntry::File { name, .. }

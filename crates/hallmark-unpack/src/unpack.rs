@@ -6,6 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::blob::Blob;
+use crate::bytes::to_u64;
 use crate::error::UnpackError;
 use crate::format::{Context, FormatKind, Output};
 use crate::formats::FORMATS;
@@ -138,10 +139,6 @@ fn note(notes: &mut Vec<Truncation>, limit: LimitKind, layer: &LayerPath, detail
         layer: layer.clone(),
         detail,
     });
-}
-
-fn to_u64(n: usize) -> u64 {
-    u64::try_from(n).unwrap_or(u64::MAX)
 }
 
 struct Driver<'a> {

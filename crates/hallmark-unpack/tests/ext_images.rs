@@ -19,38 +19,13 @@ mod common;
 use std::collections::BTreeSet;
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, SystemTime};
 
-use common::Sandbox;
 use common::testkit::noise;
-use hallmark_unpack::{FileTree, Limits, NodeKind, Unpacked, Unpacker, materialize};
-
-/// The tool's path, or `None` (with a notice) when it is missing outside CI.
-fn tool(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let found = std::env::split_paths(&path)
-        .chain(["/usr/sbin", "/sbin", "/usr/bin"].map(PathBuf::from))
-        .map(|dir| dir.join(name))
-        .find(|candidate| candidate.is_file());
-    if found.is_none() {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("CI needs {name} (see .ci/install-deps.sh)");
-        }
-        eprintln!("NOTICE: {name} not installed; skipping its ext fixtures");
-    }
-    found
-}
-
-fn run(command: &mut Command) {
-    let output = command.output().unwrap();
-    assert!(
-        output.status.success(),
-        "{command:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
+use common::{materialize_sandboxed, run, tool};
+use hallmark_unpack::{FileTree, Limits, NodeKind, Unpacked, Unpacker};
 
 const SPARSE_SIZE: u64 = 70 << 20;
 
@@ -448,9 +423,7 @@ fn genext2fs_images_without_the_filetype_feature_match_their_source() {
         // The device table changed an owner and added /dev; the rest matches the source.
         compare(&src, tree, false, &label);
         // Materialised, nothing leaves the output and no device is created.
-        let sandbox = Sandbox::new();
-        let summary = materialize(&unpacked, &sandbox.out).unwrap();
-        sandbox.assert_untouched();
+        let summary = materialize_sandboxed(&unpacked);
         assert!(summary.files > 300, "{label}");
     }
 }

@@ -15,24 +15,9 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
+use common::have;
 use common::testkit;
 use hallmark_unpack::{Limits, NodeKind, Unpacked, Unpacker};
-
-/// Whether `tool` runs; outside CI a missing tool prints a notice, under CI it fails.
-fn have(tool: &str) -> bool {
-    let found = Command::new("sh")
-        .arg("-c")
-        .arg(format!("command -v {tool}"))
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("CI needs {tool} (see .ci/install-deps.sh)");
-        }
-        eprintln!("NOTICE: skipping: {tool} is not installed");
-    }
-    found
-}
 
 fn run(dir: &Path, command: &str) {
     let status = Command::new("sh")

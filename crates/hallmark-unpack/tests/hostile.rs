@@ -15,39 +15,14 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::Sandbox;
 use common::testkit::{self, CpioBuilder, CpioKind, TarBuilder, cpio_mode, tar_type};
-use hallmark_unpack::{
-    AnomalyKind, FileTree, LimitKind, Limits, SkipReason, Unpacked, Unpacker, materialize,
-};
-
-const MIB: u64 = 1 << 20;
-
-fn anomaly_kinds(tree: &FileTree) -> Vec<AnomalyKind> {
-    tree.anomalies().iter().map(|a| a.kind).collect()
-}
+use common::{MIB, anomaly_kinds, limit_kinds, unpack_and_materialize};
+use hallmark_unpack::{AnomalyKind, FileTree, LimitKind, Limits, SkipReason, Unpacked, Unpacker};
 
 fn only_tree(unpacked: &Unpacked) -> &FileTree {
     let trees = unpacked.trees();
     assert_eq!(trees.len(), 1, "{}", unpacked.listing());
     trees[0].1
-}
-
-fn limit_kinds(unpacked: &Unpacked) -> Vec<LimitKind> {
-    unpacked.truncations().iter().map(|t| t.limit).collect()
-}
-
-/// Unpacks and materialises `data` in a sandbox, checks confinement, returns both results.
-fn unpack_and_materialize(
-    name: &str,
-    data: Vec<u8>,
-    limits: Limits,
-) -> (Unpacked, hallmark_unpack::Materialized) {
-    let unpacked = Unpacker::new(limits).unpack_bytes(name, data);
-    let sandbox = Sandbox::new();
-    let summary = materialize(&unpacked, &sandbox.out).unwrap();
-    sandbox.assert_untouched();
-    (unpacked, summary)
 }
 
 fn hostile_tar() -> Vec<u8> {

@@ -14,15 +14,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::Sandbox;
 use common::testkit::{self, ExtBuilder, SparseBuilder, noise, sparse_chunk};
-use hallmark_unpack::{LimitKind, Limits, Unpacked, Unpacker, materialize};
-
-const MIB: u64 = 1 << 20;
-
-fn limit_kinds(unpacked: &Unpacked) -> Vec<LimitKind> {
-    unpacked.truncations().iter().map(|t| t.limit).collect()
-}
+use common::{MIB, limit_kinds, materialize_sandboxed};
+use hallmark_unpack::{LimitKind, Limits, Unpacker};
 
 /// 1 TiB of fill (and as much don't-care) in a few dozen bytes.
 fn bomb() -> Vec<u8> {
@@ -37,9 +31,7 @@ fn a_terabyte_fill_bomb_stops_at_the_ratio_limit_quickly() {
     let limits = Limits::default();
     let started = Instant::now();
     let unpacked = Unpacker::new(limits.clone()).unpack_bytes("bomb.simg", bomb());
-    let sandbox = Sandbox::new();
-    let summary = materialize(&unpacked, &sandbox.out).unwrap();
-    sandbox.assert_untouched();
+    let summary = materialize_sandboxed(&unpacked);
     let elapsed = started.elapsed();
     assert!(elapsed < Duration::from_secs(10), "{elapsed:?}");
     assert_eq!(limit_kinds(&unpacked), [LimitKind::Ratio]);

@@ -19,26 +19,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::Sandbox;
 use common::testkit::{self, FdtBuilder, TplinkImage};
-use hallmark_unpack::{Layer, LimitKind, Limits, Unpacked, Unpacker, materialize};
-
-const MIB: u64 = 1 << 20;
-
-/// Whether `tool` can run; a notice (or, under CI, a failure) when it cannot.
-fn have(tool: &str) -> bool {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("CI needs `{tool}` (see .ci/install-deps.sh)");
-        }
-        eprintln!("NOTICE: `{tool}` not installed; skipping the tests that need it");
-    }
-    found
-}
+use common::{MIB, have, layer, materialize_sandboxed};
+use hallmark_unpack::{LimitKind, Limits, Unpacked, Unpacker};
 
 fn run(dir: &Path, program: &str, args: &[&str]) {
     let out = Command::new(program)
@@ -55,16 +38,6 @@ fn run(dir: &Path, program: &str, args: &[&str]) {
 
 fn unpack(name: &str, data: Vec<u8>) -> Unpacked {
     Unpacker::new(Limits::default()).unpack_bytes(name, data)
-}
-
-/// The first layer of `format`, depth first.
-fn layer<'a>(unpacked: &'a Unpacked, format: &str) -> &'a Layer {
-    unpacked
-        .layers()
-        .into_iter()
-        .map(|(_, l)| l)
-        .find(|l| l.format == format)
-        .unwrap_or_else(|| panic!("no {format} layer in\n{}", unpacked.listing()))
 }
 
 fn kernel_payload() -> Vec<u8> {
@@ -507,9 +480,7 @@ fn fit_names_that_escape_are_neutralised_and_odd_trees_are_bounded() {
     let unpacked = unpack("escape.itb", fit);
     let fit_layer = layer(&unpacked, "fit");
     assert!(!fit_layer.errors.is_empty());
-    let sandbox = Sandbox::new();
-    materialize(&unpacked, &sandbox.out).unwrap();
-    sandbox.assert_untouched();
+    materialize_sandboxed(&unpacked);
 
     // 10,000 nested nodes: refused at the nesting bound, no recursion.
     let mut deep = FdtBuilder::new();

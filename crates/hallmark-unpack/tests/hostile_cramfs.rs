@@ -14,50 +14,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::Sandbox;
 use common::testkit::{self, CramfsEntry, cramfs_dir_size, cramfs_image};
-use hallmark_unpack::{FileTree, LimitKind, Limits, Unpacked, Unpacker, materialize};
-
-const MIB: u64 = 1 << 20;
-
-fn raw(name: &[u8], mode: u32, size: u32, offset: u32) -> CramfsEntry {
-    CramfsEntry::Raw {
-        name: name.to_vec(),
-        mode,
-        size,
-        offset,
-    }
-}
-
-fn cramfs_tree(unpacked: &Unpacked) -> &FileTree {
-    let layer = unpacked
-        .layers()
-        .into_iter()
-        .map(|(_, l)| l)
-        .find(|l| l.format == "cramfs")
-        .unwrap_or_else(|| panic!("no cramfs layer:\n{}", unpacked.listing()));
-    layer.tree.as_ref().unwrap()
-}
-
-fn errors(unpacked: &Unpacked) -> Vec<String> {
-    unpacked
-        .errors()
-        .into_iter()
-        .map(|(_, e)| e.message.clone())
-        .collect()
-}
-
-fn limit_kinds(unpacked: &Unpacked) -> Vec<LimitKind> {
-    unpacked.truncations().iter().map(|t| t.limit).collect()
-}
-
-fn unpack_sandboxed(data: Vec<u8>, limits: Limits) -> Unpacked {
-    let unpacked = Unpacker::new(limits).unpack_bytes("hostile.cramfs", data);
-    let sandbox = Sandbox::new();
-    materialize(&unpacked, &sandbox.out).unwrap();
-    sandbox.assert_untouched();
-    unpacked
-}
+use common::{MIB, error_messages, limit_kinds, tree_of, unpack_sandboxed};
+use hallmark_unpack::{LimitKind, Limits, Unpacker};
 
 #[test]
 fn escaping_names_are_refused() {
@@ -75,12 +34,12 @@ fn escaping_names_are_refused() {
         )],
         true,
     );
-    let unpacked = unpack_sandboxed(image, Limits::default());
-    let tree = cramfs_tree(&unpacked);
+    let unpacked = unpack_sandboxed("hostile.cramfs", image, Limits::default());
+    let tree = tree_of(&unpacked, "cramfs");
     let paths: Vec<&str> = tree.iter().map(|n| n.path.as_str()).collect();
     assert_eq!(paths, ["/", "/etc", "/etc/out", "/etc/passwd"], "{paths:?}");
     assert_eq!(
-        errors(&unpacked)
+        error_messages(&unpacked)
             .iter()
             .filter(|e| e.contains(" skipped: "))
             .count(),
@@ -93,19 +52,23 @@ fn directory_loops_end() {
     // The root's entries start at 76: subdirectories pointing there loop back.
     let root = |size: u32| {
         vec![
-            raw(b"again", 0o040755, size, 76),
-            CramfsEntry::dir(b"sub", vec![raw(b"up", 0o040755, size, 76)]),
+            CramfsEntry::raw(b"again", 0o040755, size, 76),
+            CramfsEntry::dir(b"sub", vec![CramfsEntry::raw(b"up", 0o040755, size, 76)]),
             CramfsEntry::file(b"f", b"data"),
         ]
     };
     let size = cramfs_dir_size(&root(0)) as u32;
     let start = Instant::now();
-    let unpacked = unpack_sandboxed(cramfs_image(&root(size), false), Limits::default());
+    let unpacked = unpack_sandboxed(
+        "hostile.cramfs",
+        cramfs_image(&root(size), false),
+        Limits::default(),
+    );
     assert!(start.elapsed() < Duration::from_secs(5));
-    let tree = cramfs_tree(&unpacked);
+    let tree = tree_of(&unpacked, "cramfs");
     let paths: Vec<&str> = tree.iter().map(|n| n.path.as_str()).collect();
     assert_eq!(paths, ["/", "/f", "/sub"], "{paths:?}");
-    let errors = errors(&unpacked);
+    let errors = error_messages(&unpacked);
     assert_eq!(
         errors
             .iter()
@@ -122,7 +85,7 @@ fn absurd_sizes_and_wild_pointers_are_bounded() {
     // per-file and total limits hold, and reading them is quick.
     let mut entries = Vec::new();
     for i in 0..60u32 {
-        entries.push(raw(
+        entries.push(CramfsEntry::raw(
             format!("big{i:02}").as_bytes(),
             0o100644,
             0x00ff_ffff,
@@ -130,7 +93,7 @@ fn absurd_sizes_and_wild_pointers_are_bounded() {
         ));
     }
     // A directory claiming 16 MiB of entries.
-    entries.push(raw(b"dir", 0o040755, 0x00ff_ffff, 80));
+    entries.push(CramfsEntry::raw(b"dir", 0o040755, 0x00ff_ffff, 80));
     let image = cramfs_image(&entries, false);
     let limits = Limits {
         max_file_bytes: MIB,
@@ -138,20 +101,20 @@ fn absurd_sizes_and_wild_pointers_are_bounded() {
         ..Limits::default()
     };
     let start = Instant::now();
-    let unpacked = unpack_sandboxed(image, limits);
+    let unpacked = unpack_sandboxed("hostile.cramfs", image, limits);
     assert!(
         start.elapsed() < Duration::from_secs(30),
         "{:?}",
         start.elapsed()
     );
-    let tree = cramfs_tree(&unpacked);
+    let tree = tree_of(&unpacked, "cramfs");
     let total: u64 = tree.files().map(|n| n.size).sum();
     assert!(total <= 8 * MIB, "{total}");
     assert!(tree.files().all(|n| n.size <= MIB));
     let kinds = limit_kinds(&unpacked);
     assert!(kinds.contains(&LimitKind::FileBytes), "{kinds:?}");
     assert!(kinds.contains(&LimitKind::TotalBytes), "{kinds:?}");
-    assert!(!errors(&unpacked).is_empty());
+    assert!(!error_messages(&unpacked).is_empty());
 }
 
 #[test]
@@ -163,8 +126,8 @@ fn entry_floods_stop_at_the_limit() {
         max_entries: 100,
         ..Limits::default()
     };
-    let unpacked = unpack_sandboxed(cramfs_image(&entries, false), limits);
-    assert!(cramfs_tree(&unpacked).len() <= 100);
+    let unpacked = unpack_sandboxed("hostile.cramfs", cramfs_image(&entries, false), limits);
+    assert!(tree_of(&unpacked, "cramfs").len() <= 100);
     assert!(limit_kinds(&unpacked).contains(&LimitKind::Entries));
 }
 
@@ -179,7 +142,7 @@ fn sample(big: bool) -> Vec<u8> {
                 ],
             ),
             CramfsEntry::symlink(b"sh", b"/bin/busybox"),
-            raw(b"console", 0o020600, 0x0501, 0),
+            CramfsEntry::raw(b"console", 0o020600, 0x0501, 0),
         ],
         big,
     )
@@ -231,7 +194,7 @@ fn error_floods_are_capped() {
     let root = |base: u32| {
         let mut entries = vec![CramfsEntry::dir(b"bad", bad.clone())];
         for k in 0..100u32 {
-            entries.push(raw(
+            entries.push(CramfsEntry::raw(
                 format!("d{k:03}").as_bytes(),
                 0o040755,
                 bad_size - 16 * k,
@@ -242,13 +205,17 @@ fn error_floods_are_capped() {
     };
     let base = 76 + cramfs_dir_size(&root(0)) as u32;
     let start = Instant::now();
-    let unpacked = unpack_sandboxed(cramfs_image(&root(base), false), Limits::default());
+    let unpacked = unpack_sandboxed(
+        "hostile.cramfs",
+        cramfs_image(&root(base), false),
+        Limits::default(),
+    );
     assert!(start.elapsed() < Duration::from_secs(10));
-    let errors = errors(&unpacked);
+    let errors = error_messages(&unpacked);
     assert!(errors.len() <= 70, "{}", errors.len());
     assert!(
         errors.last().unwrap().contains("more problems"),
         "{errors:?}"
     );
-    assert_eq!(cramfs_tree(&unpacked).files().count(), 0);
+    assert_eq!(tree_of(&unpacked, "cramfs").files().count(), 0);
 }

@@ -16,9 +16,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::Sandbox;
 use common::testkit::{ExtBuilder, ext_mode, noise};
-use hallmark_unpack::{AnomalyKind, FileTree, LimitKind, Limits, Unpacked, Unpacker, materialize};
+use common::{error_messages, limit_kinds, materialize_sandboxed};
+use hallmark_unpack::{AnomalyKind, FileTree, LimitKind, Limits, Unpacked, Unpacker};
 
 fn unpack(data: Vec<u8>, limits: Limits) -> Unpacked {
     Unpacker::new(limits).unpack_bytes("hostile.ext", data)
@@ -29,18 +29,6 @@ fn ext_tree(unpacked: &Unpacked) -> &FileTree {
     let layer = &unpacked.root.children[0];
     assert_eq!(layer.format, "ext", "{}", unpacked.listing());
     layer.tree.as_ref().unwrap()
-}
-
-fn errors(unpacked: &Unpacked) -> Vec<String> {
-    unpacked
-        .errors()
-        .into_iter()
-        .map(|(_, e)| e.message.clone())
-        .collect()
-}
-
-fn limit_kinds(unpacked: &Unpacked) -> Vec<LimitKind> {
-    unpacked.truncations().iter().map(|t| t.limit).collect()
 }
 
 fn put32(image: &mut [u8], at: usize, value: u32) {
@@ -95,7 +83,7 @@ fn impossible_and_escaping_names_are_neutralised() {
     let tree = ext_tree(&unpacked);
     let kinds: Vec<AnomalyKind> = tree.anomalies().iter().map(|a| a.kind).collect();
     assert!(kinds.contains(&AnomalyKind::EscapedName), "{kinds:?}");
-    let messages = errors(&unpacked);
+    let messages = error_messages(&unpacked);
     assert_eq!(
         messages
             .iter()
@@ -128,9 +116,7 @@ fn impossible_and_escaping_names_are_neutralised() {
             }
         }
     }
-    let sandbox = Sandbox::new();
-    materialize(&unpacked, &sandbox.out).unwrap();
-    sandbox.assert_untouched();
+    materialize_sandboxed(&unpacked);
 }
 
 #[test]
@@ -160,7 +146,7 @@ fn directory_loops_through_hard_linked_directories_terminate() {
         assert!(node.is_dir(), "{looped}");
         assert_eq!(tree.children(looped).count(), 0, "{looped} was descended");
     }
-    let messages = errors(&unpacked);
+    let messages = error_messages(&unpacked);
     assert!(
         messages
             .iter()
@@ -187,7 +173,7 @@ fn block_pointers_outside_the_image_read_as_zeros() {
     assert!(got[..1024].iter().all(|&b| b == 0));
     assert_eq!(got[1024..12 * 1024], content[1024..12 * 1024]);
     assert!(got[12 * 1024..].iter().all(|&b| b == 0));
-    let messages = errors(&unpacked);
+    let messages = error_messages(&unpacked);
     assert!(
         messages.iter().any(|e| e.contains("out of range")),
         "{messages:?}"
@@ -204,7 +190,7 @@ fn block_pointers_outside_the_image_read_as_zeros() {
     let got = ext_tree(&unpacked).read("/f").unwrap().to_vec();
     assert_eq!(got.len(), content.len());
     assert!(got.iter().all(|&b| b == 0));
-    assert!(!errors(&unpacked).is_empty());
+    assert!(!error_messages(&unpacked).is_empty());
 }
 
 #[test]
@@ -237,7 +223,7 @@ fn extent_trees_that_loop_or_lie_about_depth_stop() {
         assert!(started.elapsed() < Duration::from_secs(5));
         let got = ext_tree(&unpacked).read("/f").unwrap();
         assert_eq!(got.len(), 80 * 1024);
-        assert!(!errors(&unpacked).is_empty());
+        assert!(!error_messages(&unpacked).is_empty());
     }
 }
 
@@ -281,7 +267,7 @@ fn absurd_sizes_stop_at_the_limits_quickly() {
     let unpacked = unpack(image, Limits::default());
     assert!(ext_tree(&unpacked).get("/l").is_none());
     assert!(
-        errors(&unpacked)
+        error_messages(&unpacked)
             .iter()
             .any(|e| e.contains("symlink target"))
     );
@@ -327,7 +313,7 @@ fn lying_geometry_and_bad_inodes_are_reported_not_followed() {
         tree.read("/etc/passwd").map(|b| b.to_vec()),
         Some(b"root".to_vec())
     );
-    let messages = errors(&unpacked);
+    let messages = error_messages(&unpacked);
     for needle in ["out of range", "unknown file type"] {
         assert!(
             messages.iter().any(|e| e.contains(needle)),
@@ -341,7 +327,7 @@ fn lying_geometry_and_bad_inodes_are_reported_not_followed() {
     image[root_dir + 4..root_dir + 6].copy_from_slice(&3000u16.to_le_bytes());
     let unpacked = unpack(image, Limits::default());
     assert!(
-        errors(&unpacked)
+        error_messages(&unpacked)
             .iter()
             .any(|e| e.contains("directory entry"))
     );
@@ -466,7 +452,7 @@ fn directories_sharing_blocks_cannot_multiply_the_work() {
         "{:?}",
         started.elapsed()
     );
-    let messages = errors(&unpacked);
+    let messages = error_messages(&unpacked);
     assert!(
         messages.iter().any(|e| e.contains("share blocks")),
         "{messages:?}"

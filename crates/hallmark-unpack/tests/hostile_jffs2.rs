@@ -14,45 +14,13 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::Sandbox;
 use common::testkit::{self, Jffs2Builder, Jffs2Inode, jffs2_compr};
-use hallmark_unpack::{FileTree, LimitKind, Limits, Unpacked, Unpacker, materialize};
+use common::{MIB, error_messages, limit_kinds, tree_of, unpack_sandboxed};
+use hallmark_unpack::{LimitKind, Limits, Unpacker};
 
-const MIB: u64 = 1 << 20;
 const FILE: u32 = 0o100644;
 const DIR: u8 = 4;
 const REG: u8 = 8;
-
-fn jffs2_tree(unpacked: &Unpacked) -> &FileTree {
-    let layer = unpacked
-        .layers()
-        .into_iter()
-        .map(|(_, l)| l)
-        .find(|l| l.format == "jffs2")
-        .unwrap_or_else(|| panic!("no jffs2 layer:\n{}", unpacked.listing()));
-    layer.tree.as_ref().unwrap()
-}
-
-fn errors(unpacked: &Unpacked) -> Vec<String> {
-    unpacked
-        .errors()
-        .into_iter()
-        .map(|(_, e)| e.message.clone())
-        .collect()
-}
-
-fn limit_kinds(unpacked: &Unpacked) -> Vec<LimitKind> {
-    unpacked.truncations().iter().map(|t| t.limit).collect()
-}
-
-/// Unpacks and materialises in a sandbox; checks nothing escaped.
-fn unpack_sandboxed(data: Vec<u8>, limits: Limits) -> Unpacked {
-    let unpacked = Unpacker::new(limits).unpack_bytes("hostile.jffs2", data);
-    let sandbox = Sandbox::new();
-    materialize(&unpacked, &sandbox.out).unwrap();
-    sandbox.assert_untouched();
-    unpacked
-}
 
 #[test]
 fn escaping_names_are_refused() {
@@ -71,11 +39,11 @@ fn escaping_names_are_refused() {
         b.inode(&Jffs2Inode::new(ino, 1, FILE).stored(0, b"escape", 6));
     }
     b.file(2, 20, b"passwd", b"root:x:0:0::/root:/bin/sh\n");
-    let unpacked = unpack_sandboxed(b.finish(), Limits::default());
-    let tree = jffs2_tree(&unpacked);
+    let unpacked = unpack_sandboxed("hostile.jffs2", b.finish(), Limits::default());
+    let tree = tree_of(&unpacked, "jffs2");
     let paths: Vec<&str> = tree.iter().map(|n| n.path.as_str()).collect();
     assert_eq!(paths, ["/", "/etc", "/etc/passwd"], "{paths:?}");
-    let errors = errors(&unpacked);
+    let errors = error_messages(&unpacked);
     assert_eq!(
         errors.iter().filter(|e| e.contains(" skipped: ")).count(),
         7,
@@ -103,8 +71,8 @@ fn symlink_then_write_stays_inside() {
     b.file(7, 8, b"hidden", b"no");
     b.dirent_v(1, 9, 13, b"flop", 10);
     b.inode(&Jffs2Inode::new(9, 1, 0o120777).stored(0, b"/etc", 4));
-    let unpacked = unpack_sandboxed(b.finish(), Limits::default());
-    let tree = jffs2_tree(&unpacked);
+    let unpacked = unpack_sandboxed("hostile.jffs2", b.finish(), Limits::default());
+    let tree = tree_of(&unpacked, "jffs2");
     assert!(tree.get("/out").is_some_and(|n| !n.is_dir()));
     assert!(tree.get("/out/hallmark-pwned").is_none());
     assert_eq!(
@@ -128,12 +96,12 @@ fn directory_loops_end() {
     b.dir(50, 51, b"x");
     b.dir(51, 50, b"y");
     let start = Instant::now();
-    let unpacked = unpack_sandboxed(b.finish(), Limits::default());
+    let unpacked = unpack_sandboxed("hostile.jffs2", b.finish(), Limits::default());
     assert!(start.elapsed() < Duration::from_secs(5));
-    let tree = jffs2_tree(&unpacked);
+    let tree = tree_of(&unpacked, "jffs2");
     let paths: Vec<&str> = tree.iter().map(|n| n.path.as_str()).collect();
     assert_eq!(paths, ["/", "/a", "/a/b", "/a/b/f"], "{paths:?}");
-    let errors = errors(&unpacked);
+    let errors = error_messages(&unpacked);
     assert_eq!(
         errors
             .iter()
@@ -178,9 +146,9 @@ fn absurd_sizes_are_bounded_by_the_limits() {
         ..Limits::default()
     };
     let start = Instant::now();
-    let unpacked = unpack_sandboxed(image.clone(), limits);
+    let unpacked = unpack_sandboxed("hostile.jffs2", image.clone(), limits);
     assert!(start.elapsed() < Duration::from_secs(20));
-    let tree = jffs2_tree(&unpacked);
+    let tree = tree_of(&unpacked, "jffs2");
     let huge = tree.read("/huge").unwrap();
     assert_eq!(huge.len() as u64, MIB);
     assert_eq!(&huge[..5], b"hello");
@@ -190,9 +158,11 @@ fn absurd_sizes_are_bounded_by_the_limits() {
     assert!(kinds.contains(&LimitKind::FileBytes), "{kinds:?}");
     assert!(kinds.contains(&LimitKind::TotalBytes), "{kinds:?}");
     assert!(
-        errors(&unpacked).iter().any(|e| e.contains("node data of")),
+        error_messages(&unpacked)
+            .iter()
+            .any(|e| e.contains("node data of")),
         "{:?}",
-        errors(&unpacked)
+        error_messages(&unpacked)
     );
 
     // Default limits: a file is cut at 1 GiB, the total at 4 GiB, and zero pages cost no
@@ -205,7 +175,7 @@ fn absurd_sizes_are_bounded_by_the_limits() {
         ..Limits::default()
     })
     .unpack_bytes("x", b.finish());
-    let tree = jffs2_tree(&unpacked);
+    let tree = tree_of(&unpacked, "jffs2");
     assert_eq!(tree.read("/huge").unwrap().len() as u64, 64 * MIB);
 }
 
@@ -219,8 +189,8 @@ fn entry_floods_stop_at_the_limit() {
         max_entries: 100,
         ..Limits::default()
     };
-    let unpacked = unpack_sandboxed(b.finish(), limits);
-    assert!(jffs2_tree(&unpacked).len() <= 100);
+    let unpacked = unpack_sandboxed("hostile.jffs2", b.finish(), limits);
+    assert!(tree_of(&unpacked, "jffs2").len() <= 100);
     assert!(limit_kinds(&unpacked).contains(&LimitKind::Entries));
 }
 
@@ -276,7 +246,7 @@ fn noise_around_and_inside_a_valid_start_is_handled() {
     let unpacked = Unpacker::new(Limits::default()).unpack_bytes("noise", data);
     assert!(start.elapsed() < Duration::from_secs(10));
     assert_eq!(
-        jffs2_tree(&unpacked).read("/a").map(|b| b.to_vec()),
+        tree_of(&unpacked, "jffs2").read("/a").map(|b| b.to_vec()),
         Some(b"x".to_vec())
     );
     // Megabytes of erased flash with nodes scattered in it.
@@ -290,5 +260,5 @@ fn noise_around_and_inside_a_valid_start_is_handled() {
     let start = Instant::now();
     let unpacked = Unpacker::new(Limits::default()).unpack_bytes("sparse", data);
     assert!(start.elapsed() < Duration::from_secs(10));
-    assert_eq!(jffs2_tree(&unpacked).files().count(), 16);
+    assert_eq!(tree_of(&unpacked, "jffs2").files().count(), 16);
 }

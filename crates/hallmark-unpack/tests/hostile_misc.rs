@@ -15,46 +15,18 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::Sandbox;
 use common::testkit::{
     self, ArBuilder, ArStyle, RomfsBuilder, Yaffs2Builder, ZipBuilder, ZipEntry,
 };
-use hallmark_unpack::{AnomalyKind, FileTree, LimitKind, Limits, Unpacked, Unpacker, materialize};
-
-const MIB: u64 = 1 << 20;
+use common::{MIB, anomaly_kinds, limit_kinds, tree_of, unpack_sandboxed};
+use hallmark_unpack::{AnomalyKind, FileTree, LimitKind, Limits, Unpacked, Unpacker};
 
 fn unpack(name: &str, data: Vec<u8>, limits: Limits) -> Unpacked {
     Unpacker::new(limits).unpack_bytes(name, data)
 }
 
-/// Unpacks and materialises in a sandbox, checking confinement.
-fn unpack_confined(name: &str, data: Vec<u8>) -> Unpacked {
-    let unpacked = unpack(name, data, Limits::default());
-    let sandbox = Sandbox::new();
-    materialize(&unpacked, &sandbox.out).unwrap();
-    sandbox.assert_untouched();
-    unpacked
-}
-
-fn tree_of<'a>(unpacked: &'a Unpacked, format: &str) -> &'a FileTree {
-    unpacked
-        .trees()
-        .into_iter()
-        .find(|(path, _)| path.chain.last().is_some_and(|l| l.format == format))
-        .map(|(_, tree)| tree)
-        .unwrap_or_else(|| panic!("no {format} tree:\n{}", unpacked.listing()))
-}
-
-fn anomalies(tree: &FileTree) -> Vec<AnomalyKind> {
-    tree.anomalies().iter().map(|a| a.kind).collect()
-}
-
-fn limits_hit(unpacked: &Unpacked) -> Vec<LimitKind> {
-    unpacked.truncations().iter().map(|t| t.limit).collect()
-}
-
 fn assert_escapes_neutralised(tree: &FileTree) {
-    let kinds = anomalies(tree);
+    let kinds = anomaly_kinds(tree);
     for expected in [
         AnomalyKind::ParentTraversal,
         AnomalyKind::AbsolutePath,
@@ -84,7 +56,7 @@ fn zip_escapes_are_neutralised() {
         .file(b"dup", b"first")
         .file(b"dup", b"second")
         .finish();
-    let unpacked = unpack_confined("hostile.zip", data);
+    let unpacked = unpack_sandboxed("hostile.zip", data, Limits::default());
     let tree = tree_of(&unpacked, "zip");
     assert_escapes_neutralised(tree);
     assert_eq!(tree.read("/escape-dotdot").unwrap().as_slice(), b"dotdot");
@@ -92,7 +64,7 @@ fn zip_escapes_are_neutralised() {
         tree.read("/tmp/hallmark-pwned").unwrap().as_slice(),
         b"dos dotdot"
     );
-    assert!(anomalies(tree).contains(&AnomalyKind::Duplicate));
+    assert!(anomaly_kinds(tree).contains(&AnomalyKind::Duplicate));
 }
 
 #[test]
@@ -101,8 +73,8 @@ fn ar_romfs_and_yaffs2_escapes_are_neutralised() {
         .file(b"../../escape-dotdot", b"dotdot")
         .file(b"/abs-escape", b"absolute")
         .finish();
-    let unpacked = unpack_confined("hostile.a", ar);
-    let kinds = anomalies(tree_of(&unpacked, "ar"));
+    let unpacked = unpack_sandboxed("hostile.a", ar, Limits::default());
+    let kinds = anomaly_kinds(tree_of(&unpacked, "ar"));
     assert!(kinds.contains(&AnomalyKind::ParentTraversal), "{kinds:?}");
     assert!(kinds.contains(&AnomalyKind::AbsolutePath), "{kinds:?}");
 
@@ -111,8 +83,8 @@ fn ar_romfs_and_yaffs2_escapes_are_neutralised() {
     let mut romfs = RomfsBuilder::new();
     romfs.symlink(0, b"link-out", b"../../victim");
     romfs.file(0, b"../../escape-dotdot", b"dotdot", false);
-    let unpacked = unpack_confined("hostile.romfs", romfs.finish());
-    let kinds = anomalies(tree_of(&unpacked, "romfs"));
+    let unpacked = unpack_sandboxed("hostile.romfs", romfs.finish(), Limits::default());
+    let kinds = anomaly_kinds(tree_of(&unpacked, "romfs"));
     assert!(kinds.contains(&AnomalyKind::ParentTraversal), "{kinds:?}");
 
     let mut yaffs = Yaffs2Builder::new(2048, 64, 0, false);
@@ -120,7 +92,7 @@ fn ar_romfs_and_yaffs2_escapes_are_neutralised() {
     yaffs.file(link, b"pwned", b"through a link", 0o644);
     yaffs.file(1, b"../../escape-dotdot", b"dotdot", 0o644);
     yaffs.file(1, b"/abs-escape", b"absolute", 0o644);
-    let unpacked = unpack_confined("hostile.yaffs2", yaffs.finish());
+    let unpacked = unpack_sandboxed("hostile.yaffs2", yaffs.finish(), Limits::default());
     assert_escapes_neutralised(tree_of(&unpacked, "yaffs2"));
 }
 
@@ -155,7 +127,7 @@ fn zip_deflate_bomb_stops_at_the_ratio_limit() {
     let unpacked = unpack("bomb.zip", data, Limits::default());
     assert!(start.elapsed() < Duration::from_secs(20));
     assert!(
-        limits_hit(&unpacked).contains(&LimitKind::Ratio),
+        limit_kinds(&unpacked).contains(&LimitKind::Ratio),
         "{}",
         unpacked.listing()
     );
@@ -225,7 +197,7 @@ fn zip_entry_flood_is_bounded_by_the_entry_limit() {
     };
     let unpacked = unpack("flood.zip", b.finish(), limits);
     assert!(unpacked.stats.entries <= 1000);
-    assert!(limits_hit(&unpacked).contains(&LimitKind::Entries));
+    assert!(limit_kinds(&unpacked).contains(&LimitKind::Entries));
 }
 
 #[test]
@@ -298,12 +270,12 @@ fn lz4_and_lzo_bombs_stop_at_limits() {
     let start = Instant::now();
     let unpacked = unpack("bomb.lz4", lz4, limits.clone());
     assert!(start.elapsed() < Duration::from_secs(20));
-    assert!(limits_hit(&unpacked).contains(&LimitKind::FileBytes));
+    assert!(limit_kinds(&unpacked).contains(&LimitKind::FileBytes));
     assert!(unpacked.stats.bytes_produced <= 9 * MIB);
 
     let lzo = testkit::lzop(&zeros, 1 << 20, true);
     let unpacked = unpack("bomb.lzo", lzo, limits);
-    assert!(limits_hit(&unpacked).contains(&LimitKind::FileBytes));
+    assert!(limit_kinds(&unpacked).contains(&LimitKind::FileBytes));
     assert!(unpacked.stats.bytes_produced <= 9 * MIB);
 }
 

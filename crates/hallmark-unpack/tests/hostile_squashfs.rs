@@ -23,11 +23,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime};
 
-use common::Sandbox;
+use common::materialize_sandboxed;
 use common::testkit;
-use hallmark_unpack::{
-    AnomalyKind, FileTree, LimitKind, Limits, NodeKind, Unpacked, Unpacker, materialize,
-};
+use hallmark_unpack::{AnomalyKind, FileTree, LimitKind, Limits, NodeKind, Unpacked, Unpacker};
 use testkit_squashfs::{SqCompression, SqVersion, SquashfsBuilder};
 
 /// The squashfs layer's tree.
@@ -598,9 +596,7 @@ fn escaping_names_stay_inside_the_tree_and_the_output() {
         tree.read("/good/ok").map(|b| b.to_vec()),
         Some(b"fine".to_vec())
     );
-    let sandbox = Sandbox::new();
-    materialize(&unpacked, &sandbox.out).unwrap();
-    sandbox.assert_untouched();
+    materialize_sandboxed(&unpacked);
 }
 
 #[test]

@@ -21,13 +21,13 @@ mod testkit_ubi;
 use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::Sandbox;
 use common::testkit;
-use hallmark_unpack::{FileTree, LimitKind, Limits, NodeKind, Unpacked, Unpacker, materialize};
+use common::{error_messages, limit_kinds, materialize_sandboxed, run, tool};
+use hallmark_unpack::{FileTree, LimitKind, Limits, NodeKind, Unpacked, Unpacker};
 use testkit_ubi::{
     At, IDX_NODE, INO_NODE, UbiBuilder, UbifsBuilder, UbifsImage, Vid, Volume, idx_body, ino_body,
     key,
@@ -35,31 +35,6 @@ use testkit_ubi::{
 
 // ---------------------------------------------------------------------------------------------
 // Images from the real tools.
-
-/// The path of an mtd-utils tool, or `None` (with a notice) outside CI when it is missing.
-fn tool(name: &str) -> Option<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).collect())
-        .unwrap_or_default();
-    dirs.extend(["/usr/sbin", "/sbin", "/usr/bin"].map(PathBuf::from));
-    if let Some(found) = dirs.iter().map(|d| d.join(name)).find(|p| p.is_file()) {
-        return Some(found);
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("CI needs {name} (apt package mtd-utils; see .ci/install-deps.sh)");
-    }
-    eprintln!("NOTICE: skipping: {name} not found (apt-get install mtd-utils)");
-    None
-}
-
-fn run(cmd: &mut Command) {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 /// A source tree with every kind of file mkfs.ubifs stores without privileges.
 fn source_tree(root: &Path) {
@@ -294,19 +269,6 @@ fn ubi_of(fs: Vec<u8>) -> Vec<u8> {
     )
 }
 
-fn errors_text(unpacked: &Unpacked) -> String {
-    unpacked
-        .errors()
-        .iter()
-        .map(|(_, e)| e.message.clone())
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-fn limit_kinds(unpacked: &Unpacked) -> Vec<LimitKind> {
-    unpacked.truncations().iter().map(|t| t.limit).collect()
-}
-
 #[test]
 fn escaping_names_are_refused_and_nothing_leaves_the_output() {
     let image = UbifsBuilder::new()
@@ -328,12 +290,10 @@ fn escaping_names_are_refused_and_nothing_leaves_the_output() {
     let tree = ubifs_tree(&unpacked);
     let paths: Vec<&str> = tree.iter().map(|n| n.path.as_str()).collect();
     assert_eq!(paths, ["/", "/abs", "/etc", "/etc/passwd", "/link-out"]);
-    let errors = errors_text(&unpacked);
+    let errors = error_messages(&unpacked).join("\n");
     assert_eq!(errors.matches("invalid name").count(), 7, "{errors}");
     assert_eq!(errors.matches("linked twice").count(), 2, "{errors}");
-    let sandbox = Sandbox::new();
-    materialize(&unpacked, &sandbox.out).unwrap();
-    sandbox.assert_untouched();
+    materialize_sandboxed(&unpacked);
 }
 
 #[test]
@@ -367,7 +327,11 @@ fn index_loops_and_shared_subtrees_end_quickly() {
     let start = Instant::now();
     let unpacked = Unpacker::default().unpack_bytes("loop.ubifs", ubi_of(image));
     assert!(start.elapsed() < Duration::from_secs(5));
-    assert!(errors_text(&unpacked).contains("referenced twice"));
+    assert!(
+        error_messages(&unpacked)
+            .join("\n")
+            .contains("referenced twice")
+    );
     assert_eq!(ubifs_tree(&unpacked).len(), 1);
 }
 
@@ -405,9 +369,11 @@ fn overlapping_nodes_do_not_multiply_the_work() {
     let start = Instant::now();
     let unpacked = Unpacker::default().unpack_bytes("overlap.ubifs", image);
     assert!(
-        errors_text(&unpacked).contains("checking budget"),
+        error_messages(&unpacked)
+            .join("\n")
+            .contains("checking budget"),
         "{}",
-        errors_text(&unpacked)
+        error_messages(&unpacked).join("\n")
     );
     assert!(start.elapsed() < Duration::from_secs(20));
 }
@@ -492,12 +458,10 @@ fn hostile_ubi_headers_stay_bounded() {
     assert_eq!(names, ["/escape", "/escape_1"]);
     // The far LEB is cut by the ratio allowance: a few KiB image does not make 2 TiB.
     assert!(unpacked.stats.bytes_produced <= 20 << 20);
-    let errors = errors_text(&unpacked);
+    let errors = error_messages(&unpacked).join("\n");
     assert!(errors.contains("not in the volume table"), "{errors}");
     assert!(errors.contains("LEB 1 is missing"), "{errors}");
-    let sandbox = Sandbox::new();
-    materialize(&unpacked, &sandbox.out).unwrap();
-    sandbox.assert_untouched();
+    materialize_sandboxed(&unpacked);
 }
 
 fn sample_image() -> Vec<u8> {
@@ -515,7 +479,11 @@ fn sample_image() -> Vec<u8> {
 fn truncations_and_bit_flips_never_panic_or_hang() {
     let image = sample_image();
     let clean = Unpacker::default().unpack_bytes("clean.ubi", image.clone());
-    assert!(clean.errors().is_empty(), "{}", errors_text(&clean));
+    assert!(
+        clean.errors().is_empty(),
+        "{}",
+        error_messages(&clean).join("\n")
+    );
     assert_eq!(
         ubifs_tree(&clean).read("/bin/sh").map(|b| b.len()),
         Some(9000)

@@ -20,33 +20,8 @@ use std::process::Command;
 use std::time::Instant;
 
 use common::testkit;
+use common::{run, tool};
 use hallmark_unpack::{FileTree, Layer, Limits, NodeKind, Unpacked, Unpacker};
-
-/// The tool's path, or `None` (with a notice) when it is not installed outside CI.
-fn tool(name: &str) -> Option<PathBuf> {
-    let dirs = std::env::var("PATH").unwrap_or_default();
-    let found = dirs
-        .split(':')
-        .chain(["/usr/sbin", "/sbin", "/usr/bin"])
-        .map(|d| Path::new(d).join(name))
-        .find(|p| p.is_file());
-    if found.is_none() {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("CI needs {name} (see .ci/install-deps.sh)");
-        }
-        eprintln!("NOTICE: {name} not installed; skipping (see .ci/install-deps.sh)");
-    }
-    found
-}
-
-fn run(cmd: &mut Command) {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 /// What a test tree holds: kind, mode bits, and content or link target.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -222,6 +197,28 @@ fn fixture() -> Fixture {
     }
 }
 
+/// Unpacks `data`, an image `label` made, and checks that it is one `format` layer over all of
+/// it, big-endian when `big`, holding `want`.
+fn unpack_whole(
+    format: &str,
+    label: &str,
+    data: &[u8],
+    big: bool,
+    want: &BTreeMap<String, Want>,
+) -> Unpacked {
+    let unpacked = Unpacker::new(Limits::default()).unpack_bytes("img", data.to_vec());
+    let layer = only_layer(&unpacked, format);
+    assert_eq!(
+        (layer.offset, layer.size),
+        (0, data.len() as u64),
+        "{label}"
+    );
+    let endian = if big { "big-endian" } else { "little-endian" };
+    assert_eq!(layer.variant.as_deref(), Some(endian), "{label}");
+    assert_same(label, &got(layer.tree.as_ref().unwrap()), want);
+    unpacked
+}
+
 #[test]
 fn mkfs_jffs2_images_in_every_variant_unpack_to_their_source() {
     let Some(mkfs) = tool("mkfs.jffs2") else {
@@ -273,21 +270,8 @@ fn mkfs_jffs2_images_in_every_variant_unpack_to_their_source() {
             .arg(&image));
         let data = std::fs::read(&image).unwrap();
         let label = format!("mkfs.jffs2 {}", args.join(" "));
-        let unpacked = Unpacker::new(Limits::default()).unpack_bytes("img", data.clone());
-        let layer = only_layer(&unpacked, "jffs2");
-        assert_eq!(
-            (layer.offset, layer.size),
-            (0, data.len() as u64),
-            "{label}"
-        );
-        let endian = if args.contains(&"-b") {
-            "big-endian"
-        } else {
-            "little-endian"
-        };
-        assert_eq!(layer.variant.as_deref(), Some(endian));
-        let tree = layer.tree.as_ref().unwrap();
-        assert_same(&label, &got(tree), &want);
+        let unpacked = unpack_whole("jffs2", &label, &data, args.contains(&"-b"), &want);
+        let tree = only_layer(&unpacked, "jffs2").tree.as_ref().unwrap();
         // Owners and times come through too.
         let node = tree.get("/dev/mtdblock0").unwrap();
         assert_eq!((node.uid, node.gid), (0, 6), "{label}");
@@ -352,11 +336,9 @@ fn mkfs_jffs2_images_in_every_variant_unpack_to_their_source() {
     }
 }
 
-#[test]
-fn a_few_mib_of_jffs2_unpack_quickly() {
-    let Some(mkfs) = tool("mkfs.jffs2") else {
-        return;
-    };
+/// Forty files, a few MiB in all, made into an image of `format` by `make(source, image)`:
+/// the image unpacks to its source within a time bound.
+fn a_few_mib_unpack_quickly(format: &str, make: impl FnOnce(&Path, &Path)) {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("src");
     for i in 0..40 {
@@ -369,21 +351,31 @@ fn a_few_mib_of_jffs2_unpack_quickly() {
         };
         std::fs::write(path, data).unwrap();
     }
-    let image = dir.path().join("big.jffs2");
-    run(Command::new(mkfs)
-        .args(["-l", "-r"])
-        .arg(&src)
-        .arg("-o")
-        .arg(&image));
+    let image = dir.path().join(format!("big.{format}"));
+    make(&src, &image);
     let data = std::fs::read(&image).unwrap();
     assert!(data.len() > 1 << 20);
     let start = Instant::now();
     let unpacked = Unpacker::new(Limits::default()).unpack_bytes("img", data);
     let elapsed = start.elapsed();
-    let layer = only_layer(&unpacked, "jffs2");
+    let layer = only_layer(&unpacked, format);
     assert_same("big", &got(layer.tree.as_ref().unwrap()), &expected(&src));
-    eprintln!("jffs2: {} files unpacked in {elapsed:?}", 40);
+    eprintln!("{format}: 40 files unpacked in {elapsed:?}");
     assert!(elapsed.as_secs() < 20, "{elapsed:?}");
+}
+
+#[test]
+fn a_few_mib_of_jffs2_unpack_quickly() {
+    let Some(mkfs) = tool("mkfs.jffs2") else {
+        return;
+    };
+    a_few_mib_unpack_quickly("jffs2", |src, image| {
+        run(Command::new(mkfs)
+            .args(["-l", "-r"])
+            .arg(src)
+            .arg("-o")
+            .arg(image));
+    });
 }
 
 /// Device nodes in the source tree when this process may create them (root), else none.
@@ -444,21 +436,7 @@ fn mkfs_cramfs_images_in_every_variant_unpack_to_their_source() {
         run(Command::new(&mkfs).args(*args).arg(&fx.src).arg(&image));
         let data = std::fs::read(&image).unwrap();
         let label = format!("mkfs.cramfs {}", args.join(" "));
-        let unpacked = Unpacker::new(Limits::default()).unpack_bytes("img", data.clone());
-        let layer = only_layer(&unpacked, "cramfs");
-        assert_eq!(
-            (layer.offset, layer.size),
-            (0, data.len() as u64),
-            "{label}"
-        );
-        let endian = if args.contains(&"big") {
-            "big-endian"
-        } else {
-            "little-endian"
-        };
-        assert_eq!(layer.variant.as_deref(), Some(endian), "{label}");
-        let tree = layer.tree.as_ref().unwrap();
-        assert_same(&label, &got(tree), &want);
+        unpack_whole("cramfs", &label, &data, args.contains(&"big"), &want);
 
         let embedded = [
             testkit::noise(1001, 1),
@@ -482,27 +460,7 @@ fn a_few_mib_of_cramfs_unpack_quickly() {
     let Some(mkfs) = tool("mkfs.cramfs") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let src = dir.path().join("src");
-    for i in 0..40 {
-        let path = src.join(format!("d{}/f{i}", i % 7));
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        let data = if i % 2 == 0 {
-            testkit::noise(60_000, i)
-        } else {
-            format!("line {i}\n").repeat(20_000).into_bytes()
-        };
-        std::fs::write(path, data).unwrap();
-    }
-    let image = dir.path().join("big.cramfs");
-    run(Command::new(mkfs).arg(&src).arg(&image));
-    let data = std::fs::read(&image).unwrap();
-    assert!(data.len() > 1 << 20);
-    let start = Instant::now();
-    let unpacked = Unpacker::new(Limits::default()).unpack_bytes("img", data);
-    let elapsed = start.elapsed();
-    let layer = only_layer(&unpacked, "cramfs");
-    assert_same("big", &got(layer.tree.as_ref().unwrap()), &expected(&src));
-    eprintln!("cramfs: 40 files unpacked in {elapsed:?}");
-    assert!(elapsed.as_secs() < 20, "{elapsed:?}");
+    a_few_mib_unpack_quickly("cramfs", |src, image| {
+        run(Command::new(mkfs).arg(src).arg(image));
+    });
 }

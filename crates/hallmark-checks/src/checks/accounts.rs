@@ -183,7 +183,7 @@ check! {
         title: "Password hashes use a strong, slow scheme",
         requirements: ["ECD-2.3", "ECD-3.3"],
         severity: Medium,
-        doc: "## What it checks\nThat stored password hashes use SHA-512-crypt, SHA-256-crypt, bcrypt or yescrypt, not traditional DES crypt or MD5-crypt.\n\n## Why it matters\nDES crypt uses only the first 8 characters and both DES and MD5-crypt are fast enough to brute-force on a laptop; anyone with the image can recover such passwords offline.\n\n## Evidence\nEach account with a weak scheme, with its file and line.\n\n## How to fix\nConfigure the password tools to write yescrypt or SHA-512-crypt (e.g. BusyBox `CONFIG_FEATURE_DEFAULT_PASSWD_ALGO=\"sha512\"`, `ENCRYPT_METHOD SHA512` in login.defs) and regenerate the stored hashes; better, ship no hashes at all.\n\n## Inconclusive when\nNo account files were examined.\n",
+        doc: "## What it checks\nThat stored password hashes use SHA-512-crypt, SHA-256-crypt, bcrypt or yescrypt, not traditional DES crypt or MD5-crypt.\n\n## Why it matters\nDES crypt uses only the first 8 characters and both DES and MD5-crypt are fast enough to brute-force on a laptop; anyone with the image can recover such passwords offline.\n\n## Evidence\nEach account with a weak scheme, with its file and line.\n\n## How to fix\nConfigure the password tools to write yescrypt or SHA-512-crypt (e.g. BusyBox `CONFIG_FEATURE_DEFAULT_PASSWD_ALGO=\"sha512\"`, `ENCRYPT_METHOD SHA512` in login.defs) and regenerate the stored hashes; better, ship no hashes at all.\n\n## Inconclusive when\nNo account files were examined, or a password field is in no known hash format (a plaintext password or a vendor scheme: which one needs the manufacturer).\n",
         evaluate: strong_hashes,
     }
 }
@@ -195,6 +195,12 @@ fn strong_hashes(check: &StrongHashes, facts: &Facts) -> Outcome {
     };
     let mut hashes = 0usize;
     for a in accounts {
+        if let Password::Unrecognised { .. } = &a.password {
+            judge.missing(format!(
+                "the password field of '{}' is not a known hash format (a plaintext password or a vendor scheme)",
+                a.name
+            ));
+        }
         let Password::Hash { scheme, .. } = &a.password else {
             continue;
         };
@@ -385,6 +391,7 @@ pub(crate) mod tests {
         }
         out.push(("accounts-default-passwords", Inconclusive, budget()));
         out.push(("accounts-default-passwords", Inconclusive, unrecognised()));
+        out.push(("accounts-strong-hashes", Inconclusive, unrecognised()));
         out.push(("accounts-strong-hashes", NotApplicable, all_locked()));
         out
     }

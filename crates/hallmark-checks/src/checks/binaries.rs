@@ -30,8 +30,14 @@ fn mitigations(check: &ExploitMitigations, facts: &Facts) -> Outcome {
         judge.missing("ELF binaries: none found in the image");
     }
     let (mut no_pie, mut no_canary, mut no_relro) = (0usize, 0usize, 0usize);
+    let mut unknown_stack: Vec<String> = Vec::new();
     for b in &facts.binaries {
         let path = path_of(&b.location);
+        // An executable or shared object without program headers: its stack is unknown
+        // (relocatable objects such as kernel modules have no stack of their own).
+        if b.nx.is_none() && matches!(b.elf_type.as_str(), "exec" | "dyn") {
+            unknown_stack.push(path.clone());
+        }
         if b.nx == Some(false) {
             judge.fail(
                 &b.location,
@@ -74,6 +80,12 @@ fn mitigations(check: &ExploitMitigations, facts: &Facts) -> Outcome {
         if b.relro.as_deref() != Some("full") {
             no_relro = no_relro.saturating_add(1);
         }
+    }
+    if let Some(first) = unknown_stack.first() {
+        judge.missing(format!(
+            "whether {} ELF programs have a non-executable stack: they have no program headers (first: {first})",
+            unknown_stack.len()
+        ));
     }
     let n = facts.binaries.len();
     judge.finish(true, format!("{n} ELF files: none with an executable stack or writable library path ({no_pie} executables without PIE, {no_canary} without stack canaries, {no_relro} without full RELRO)"))
@@ -195,6 +207,34 @@ pub(crate) mod tests {
                 ),
             ),
             (id, Inconclusive, not_run("elf")),
+            // A program without program headers: its stack is unknown. A kernel module
+            // (relocatable, no stack of its own) with none is fine.
+            (
+                id,
+                Inconclusive,
+                facts_with("elf", |f| {
+                    f.binaries = clean();
+                    f.binaries.push(Binary {
+                        nx: None,
+                        relro: None,
+                        ..legacy("/usr/bin/odd")
+                    });
+                }),
+            ),
+            (
+                id,
+                Pass,
+                facts_with("elf", |f| {
+                    f.binaries = clean();
+                    f.binaries.push(Binary {
+                        elf_type: "rel".into(),
+                        nx: None,
+                        relro: None,
+                        pie: None,
+                        ..legacy("/lib/modules/4.14/nf_nat.ko")
+                    });
+                }),
+            ),
         ]
     }
 

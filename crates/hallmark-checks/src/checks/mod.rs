@@ -76,6 +76,7 @@ pub static CHECKS: &[&dyn Check] = &[
     &permissions::Setuid,
     &permissions::WorldWritable,
     &platform::Attestation,
+    &platform::BootIntegrity,
     &platform::DebugTools,
     &platform::Encryption,
     &platform::Firewall,
@@ -299,6 +300,16 @@ mod tests {
             "platform-attestation",
             Verdict::Fail,
             "a device without TPM support is not applicable, one with it needs a declaration",
+        ),
+        (
+            "platform-boot-integrity",
+            Verdict::Pass,
+            "whether the bootloader enforces signatures needs the manufacturer's declaration",
+        ),
+        (
+            "platform-boot-integrity",
+            Verdict::Fail,
+            "an update image cannot show what the boot ROM and bootloader verify",
         ),
         (
             "platform-encryption",

@@ -61,10 +61,10 @@ check! {
     /// Setuid programs are few.
     Setuid {
         id: "permissions-setuid",
-        title: "No setuid or setgid programs beyond what is essential",
+        title: "No setuid-root programs beyond what is essential",
         requirements: ["ECD-7.1", "ECD-7.3"],
         severity: Low,
-        doc: "## What it checks\nFiles with the setuid or setgid bit. A setuid multi-call BusyBox is singled out: every applet then runs as root.\n\n## Why it matters\nEach setuid-root program is a path from any local foothold to root; on embedded devices they are rarely needed.\n\n## Evidence\nThe path, mode and owner.\n\n## How to fix\nRemove setuid bits; for BusyBox, build the few applets that need privilege (e.g. `passwd`) as a separate binary, or use `CONFIG_FEATURE_SUID` with `/etc/busybox.conf` restricting them.\n\n## Inconclusive when\nNo root filesystem was examined.\n",
+        doc: "## What it checks\nFiles that are setuid and owned by root. A setuid multi-call BusyBox is singled out: every applet then runs as root. Setgid programs and programs setuid to an unprivileged user are not reported: they grant only that group's or user's rights.\n\n## Why it matters\nEach setuid-root program is a path from any local foothold to root; on embedded devices they are rarely needed.\n\n## Evidence\nThe path, mode and owner.\n\n## How to fix\nRemove setuid bits; for BusyBox, build the few applets that need privilege (e.g. `passwd`) as a separate binary, or use `CONFIG_FEATURE_SUID` with `/etc/busybox.conf` restricting them.\n\n## Inconclusive when\nNo root filesystem was examined.\n",
         evaluate: setuid,
     }
 }

@@ -377,6 +377,53 @@ fn attestation(check: &Attestation, facts: &Facts) -> Outcome {
     judge.finish(true, "")
 }
 
+check! {
+    /// What the image shows of verified boot and integrity protection.
+    BootIntegrity {
+        id: "platform-boot-integrity",
+        title: "Boot and system integrity are verified from a root of trust",
+        requirements: ["ECD-4.1", "ECD-4.3", "ECD-4.4"],
+        severity: High,
+        doc: "## What it checks\nCollects the evidence an image can give about verified boot and runtime integrity: integrity tooling (dm-verity and `veritysetup`, IMA/EVM policies and `evmctl`, Android verified boot `avbctl`) and the containers the kernel and root filesystem come in (a legacy uImage, TRX or TP-Link header carries only a checksum; a FIT image can carry signatures).\n\n## Why it matters\nWithout a chain of signature checks from a hardware root of trust, anyone who can write the flash once (through an update flaw or physical access) owns the device permanently, and nothing notices.\n\n## Evidence\nThe integrity tools found and the container formats of the image.\n\n## How to fix\nSign the kernel and root filesystem (signed FIT images with the key marked required in the bootloader, or UEFI Secure Boot), protect the root filesystem with dm-verity bound to the signed kernel, enforce rollback indexes, and have the device refuse to boot, or fall back to a known good image, when verification fails.\n\n## Inconclusive when\nAlways from firmware alone: whether the bootloader enforces signatures, whether the key is fused in hardware and what happens on a failed check are properties of the boot ROM and bootloader, which need the manufacturer's declaration. The evidence found is listed with the verdict.\n",
+        evaluate: boot_integrity,
+    }
+}
+
+fn boot_integrity(check: &BootIntegrity, facts: &Facts) -> Outcome {
+    let mut judge = Judge::new(check);
+    let Some(found) = tools(&mut judge, facts, &[ToolCategory::Integrity]) else {
+        return judge.finish(true, "");
+    };
+    let mut containers: Vec<&str> = facts
+        .image
+        .iter()
+        .flat_map(|i| &i.layers)
+        .map(String::as_str)
+        .filter(|l| {
+            matches!(
+                *l,
+                "uimage" | "fit" | "trx" | "tplink" | "tplink-img0" | "android-sparse"
+            )
+        })
+        .collect();
+    containers.sort_unstable();
+    containers.dedup();
+    let tooling = if found.is_empty() {
+        "no dm-verity, IMA/EVM or verified-boot tooling in the image".to_owned()
+    } else {
+        format!("integrity tooling present: {}", names(&found))
+    };
+    let packaging = if containers.is_empty() {
+        String::new()
+    } else {
+        format!("; kernel/rootfs containers: {}", containers.join(", "))
+    };
+    judge.missing(format!(
+        "{tooling}{packaging}; whether the bootloader verifies signatures from a hardware root of trust, rejects rollback and fails safe needs the manufacturer's declaration"
+    ));
+    judge.finish(true, "")
+}
+
 #[cfg(test)]
 pub(crate) use tests::fixtures;
 
@@ -499,6 +546,12 @@ pub(crate) mod tests {
             out.push((id, Fail, inventory(&[])));
             out.push((id, Inconclusive, inventory(&[(category, name)])));
         }
+        out.push((
+            "platform-boot-integrity",
+            Inconclusive,
+            inventory(&[(Integrity, "veritysetup")]),
+        ));
+        out.push(("platform-boot-integrity", Inconclusive, inventory(&[])));
         for id in [
             "platform-isolation",
             "platform-time-sync",

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod boot;
+mod components;
 mod elf;
 mod image;
 mod inventory;
@@ -21,6 +22,7 @@ use crate::Collector;
 pub static COLLECTORS: &[&dyn Collector] = &[
     &accounts::AccountsCollector,
     &boot::BootCollector,
+    &components::ComponentsCollector,
     &elf::ElfCollector,
     &image::ImageCollector,
     &inventory::InventoryCollector,

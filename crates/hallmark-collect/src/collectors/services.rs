@@ -517,6 +517,8 @@ fn config(file: &File<'_>, text: &str, which: &str, facts: &mut Facts) {
         }
         "lighttpd" => {
             settings.insert("tls".into(), "no".into());
+            // Without server.username lighttpd keeps the user that started it: root at boot.
+            settings.insert("run_as".into(), "root".into());
             for (n, line) in text.lines().enumerate() {
                 let Some((k, v)) = key_value(line) else {
                     continue;
@@ -694,6 +696,10 @@ fn config(file: &File<'_>, text: &str, which: &str, facts: &mut Facts) {
             let mut line_of_iface = 1usize;
             let flush = |iface: &mut BTreeMap<String, String>, line: usize, facts: &mut Facts| {
                 if !iface.is_empty() {
+                    // An interface without `option encryption` is an open network in OpenWrt.
+                    iface
+                        .entry("encryption".into())
+                        .or_insert_with(|| "none".into());
                     push(
                         facts,
                         ("wifi", "hostapd".into(), Vec::new()),
@@ -1023,6 +1029,29 @@ mod tests {
                 r#"http {"cgi_interpreter_shell": "yes", "directory_listing": "yes", "run_as": "root", "tls": "no"}"#,
                 r#"snmp {"communities": "public:ro,private:rw"}"#,
                 r#"ftp {"anonymous": "yes", "anonymous_mkdir": "yes", "anonymous_upload": "yes", "tls": "no"}"#,
+            ]
+        );
+    }
+
+    #[test]
+    fn configuration_defaults_that_matter() {
+        // lighttpd without server.username runs as root; a wifi-iface without encryption is open.
+        let got = services(&[
+            ("/etc/lighttpd/lighttpd.conf", "server.port = 80\n"),
+            (
+                "/etc/config/wireless",
+                "config wifi-iface 'lan'\n\toption device 'radio0'\n\toption ssid 'Open'\n",
+            ),
+        ]);
+        let summary: Vec<String> = got
+            .iter()
+            .map(|s| format!("{} {:?}", s.service, s.settings))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                r#"wifi {"encryption": "none", "ssid": "Open"}"#,
+                r#"http {"port": "80", "run_as": "root", "tls": "no"}"#,
             ]
         );
     }

@@ -188,6 +188,18 @@ struct Flow {
     excerpt: String,
 }
 
+impl Flow {
+    fn new(line: usize, taint: Taint, sink: String, text: &str) -> Flow {
+        Flow {
+            line,
+            input: taint.input,
+            via: taint.via,
+            sink,
+            excerpt: excerpt(text),
+        }
+    }
+}
+
 fn record(facts: &mut Facts, file: &File<'_>, language: Language, flows: Vec<Flow>) {
     for flow in flows.into_iter().take(MAX_PER_FILE) {
         facts.injections.push(CommandInjection {
@@ -361,13 +373,7 @@ fn shell_flows(text: &str) -> Vec<Flow> {
                 None
             };
             if let Some((sink, taint)) = sink {
-                flows.push(Flow {
-                    line: *number,
-                    input: taint.input,
-                    via: taint.via,
-                    sink,
-                    excerpt: excerpt(line),
-                });
+                flows.push(Flow::new(*number, taint, sink, line));
                 break;
             }
         }
@@ -439,6 +445,50 @@ fn taint_name(name: &str, value: &str, _line: &str, tainted: &mut BTreeMap<Strin
         }
         None => {}
     }
+}
+
+/// What an assignment makes of the variable it assigns.
+enum Assigned {
+    /// Request input reaches it.
+    Tainted(Taint),
+    /// It is cleaned (escaped or converted) on the way.
+    Clean,
+    /// Nothing known to come from the request.
+    Unknown,
+}
+
+/// The tainted variables of a PHP or Lua handler: `split` takes a line apart into the variable
+/// assigned and the value (`None` for other lines; `==` comparisons are skipped), `judge` says
+/// what the value makes of it. Two passes, so that a use above an assignment still sees it.
+fn assignments<'l>(
+    lines: &'l [(usize, String)],
+    split: impl Fn(&'l str) -> Option<(&'l str, &'l str)>,
+    judge: impl Fn(&str, &BTreeMap<String, Taint>) -> Assigned,
+) -> BTreeMap<String, Taint> {
+    let mut tainted: BTreeMap<String, Taint> = BTreeMap::new();
+    for _ in 0..2 {
+        for (_, line) in lines {
+            let Some((name, value)) = split(line) else {
+                continue;
+            };
+            if value.starts_with('=') {
+                continue;
+            }
+            match judge(value, &tainted) {
+                Assigned::Tainted(mut taint) => {
+                    if !taint.via.iter().any(|v| v == name) {
+                        taint.via.push(name.to_owned());
+                    }
+                    tainted.insert(name.to_owned(), taint);
+                }
+                Assigned::Clean => {
+                    tainted.remove(name);
+                }
+                Assigned::Unknown => {}
+            }
+        }
+    }
+    tainted
 }
 
 /// PHP's request superglobals.
@@ -524,34 +574,20 @@ fn contains_word(text: &str, word: &str) -> bool {
 
 fn php_flows(text: &str) -> Vec<Flow> {
     let lines = logical_lines(text, "//");
-    let mut tainted: BTreeMap<String, Taint> = BTreeMap::new();
-    for _ in 0..2 {
-        for (_, line) in &lines {
-            let trimmed = line.trim();
-            let Some((lhs, rhs)) = trimmed.split_once('=') else {
-                continue;
-            };
+    let tainted = assignments(
+        &lines,
+        |line| {
+            let (lhs, rhs) = line.trim().split_once('=')?;
             let name = lhs.trim();
-            if !name.starts_with('$')
-                || !is_shell_name(name.trim_start_matches('$'))
-                || rhs.starts_with('=')
-            {
-                continue;
-            }
-            match php_taint(rhs, &tainted) {
-                Some(_) if PHP_CLEANERS.iter().any(|c| calls(rhs, c)) => {
-                    tainted.remove(name);
-                }
-                Some(mut taint) => {
-                    if !taint.via.iter().any(|v| v == name) {
-                        taint.via.push(name.to_owned());
-                    }
-                    tainted.insert(name.to_owned(), taint);
-                }
-                None => {}
-            }
-        }
-    }
+            (name.starts_with('$') && is_shell_name(name.trim_start_matches('$')))
+                .then_some((name, rhs))
+        },
+        |rhs, tainted| match php_taint(rhs, tainted) {
+            Some(_) if PHP_CLEANERS.iter().any(|c| calls(rhs, c)) => Assigned::Clean,
+            Some(taint) => Assigned::Tainted(taint),
+            None => Assigned::Unknown,
+        },
+    );
     let mut flows = Vec::new();
     for (number, line) in &lines {
         let sink = PHP_SINKS
@@ -564,13 +600,7 @@ fn php_flows(text: &str) -> Vec<Flow> {
             continue;
         }
         if let Some(taint) = php_taint(line, &tainted) {
-            flows.push(Flow {
-                line: *number,
-                input: taint.input,
-                via: taint.via,
-                sink,
-                excerpt: excerpt(line),
-            });
+            flows.push(Flow::new(*number, taint, sink, line));
         }
     }
     flows
@@ -630,25 +660,15 @@ fn lua_taint(text: &str, tainted: &BTreeMap<String, Taint>) -> Option<Taint> {
 
 fn lua_flows(text: &str) -> Vec<Flow> {
     let lines = logical_lines(text, "--");
-    let mut tainted: BTreeMap<String, Taint> = BTreeMap::new();
-    for _ in 0..2 {
-        for (_, line) in &lines {
-            let trimmed = line.trim().trim_start_matches("local ").trim();
-            let Some((lhs, rhs)) = trimmed.split_once('=') else {
-                continue;
-            };
+    let tainted = assignments(
+        &lines,
+        |line| {
+            let (lhs, rhs) = line.trim().trim_start_matches("local ").split_once('=')?;
             let name = lhs.trim();
-            if !is_shell_name(name) || rhs.starts_with('=') {
-                continue;
-            }
-            if let Some(mut taint) = lua_taint(rhs, &tainted) {
-                if !taint.via.iter().any(|v| v == name) {
-                    taint.via.push(name.to_owned());
-                }
-                tainted.insert(name.to_owned(), taint);
-            }
-        }
-    }
+            is_shell_name(name).then_some((name, rhs))
+        },
+        |rhs, tainted| lua_taint(rhs, tainted).map_or(Assigned::Unknown, Assigned::Tainted),
+    );
     let mut flows = Vec::new();
     for (number, line) in &lines {
         // The first sink call on the line, and what follows it (its arguments).
@@ -664,13 +684,7 @@ fn lua_flows(text: &str) -> Vec<Flow> {
             continue;
         };
         if let Some(taint) = lua_taint(arguments, &tainted) {
-            flows.push(Flow {
-                line: *number,
-                input: taint.input,
-                via: taint.via,
-                sink: sink.to_owned(),
-                excerpt: excerpt(line),
-            });
+            flows.push(Flow::new(*number, taint, sink.to_owned(), line));
         }
     }
     flows

@@ -29,6 +29,7 @@
 //! blocks than the header's total are cut at the total (recorded).
 
 use crate::blob::Blob;
+use crate::bytes::{le16_or_zero, le32_or_zero, to_u64};
 use crate::format::{Context, Extracted, Format, FormatKind, Magic, Output, Rejected};
 use crate::limits::LimitKind;
 
@@ -49,26 +50,6 @@ const CRC32: u16 = 0xcac4;
 /// Largest header size accepted (the format defines 28 and 12; larger ones are skipped).
 const MAX_HEADER: usize = 4096;
 
-fn u16_at(bytes: &[u8], off: usize) -> u16 {
-    bytes
-        .get(off..off.saturating_add(2))
-        .and_then(|b| b.try_into().ok())
-        .map(u16::from_le_bytes)
-        .unwrap_or(0)
-}
-
-fn u32_at(bytes: &[u8], off: usize) -> u32 {
-    bytes
-        .get(off..off.saturating_add(4))
-        .and_then(|b| b.try_into().ok())
-        .map(u32::from_le_bytes)
-        .unwrap_or(0)
-}
-
-fn to_u64(value: usize) -> u64 {
-    u64::try_from(value).unwrap_or(u64::MAX)
-}
-
 #[derive(Debug, Clone, Copy)]
 struct Header {
     file_header: usize,
@@ -83,10 +64,10 @@ fn parse_header(data: &[u8]) -> Option<Header> {
     if data.get(..4)? != MAGIC {
         return None;
     }
-    let major = u16_at(data, 4);
-    let file_header = usize::from(u16_at(data, 8));
-    let chunk_header = usize::from(u16_at(data, 10));
-    let block_size = u64::from(u32_at(data, 12));
+    let major = le16_or_zero(data, 4);
+    let file_header = usize::from(le16_or_zero(data, 8));
+    let chunk_header = usize::from(le16_or_zero(data, 10));
+    let block_size = u64::from(le32_or_zero(data, 12));
     if major != 1
         || !(FILE_HEADER..=MAX_HEADER).contains(&file_header)
         || !(CHUNK_HEADER..=MAX_HEADER).contains(&chunk_header)
@@ -100,9 +81,9 @@ fn parse_header(data: &[u8]) -> Option<Header> {
         file_header,
         chunk_header,
         block_size,
-        total_blocks: u64::from(u32_at(data, 16)),
-        total_chunks: u64::from(u32_at(data, 20)),
-        checksum: u32_at(data, 24),
+        total_blocks: u64::from(le32_or_zero(data, 16)),
+        total_chunks: u64::from(le32_or_zero(data, 20)),
+        checksum: le32_or_zero(data, 24),
     })
 }
 
@@ -183,9 +164,9 @@ impl Format for AndroidSparseFormat {
                 );
                 break;
             };
-            let kind = u16_at(raw, 0);
-            let chunk_blocks = u64::from(u32_at(raw, 4));
-            let total = u64::from(u32_at(raw, 8));
+            let kind = le16_or_zero(raw, 0);
+            let chunk_blocks = u64::from(le32_or_zero(raw, 4));
+            let total = u64::from(le32_or_zero(raw, 8));
             let payload = total.checked_sub(to_u64(header.chunk_header));
             let problem = match payload {
                 None => Some(format!("chunk total size {total} below its header")),
@@ -304,7 +285,7 @@ impl Format for AndroidSparseFormat {
                         hasher.update(done);
                         hashed = start;
                     }
-                    let want = u32_at(data, chunk.payload);
+                    let want = le32_or_zero(data, chunk.payload);
                     let got = hasher.clone().finalize();
                     if got != want {
                         cx.error(

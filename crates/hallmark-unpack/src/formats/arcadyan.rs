@@ -14,6 +14,7 @@ use std::io::Read;
 use lzma_rust2::LzmaReader;
 
 use crate::blob::Blob;
+use crate::bytes::{le32, le64};
 use crate::decode::{Flow, Tracked, pump};
 use crate::format::{Context, Extracted, Format, FormatKind, Magic, Output, Rejected};
 
@@ -54,8 +55,8 @@ fn unscramble(data: &[u8]) -> Option<Vec<u8>> {
 /// LZMA parameters from the unscrambled header, when plausible.
 fn lzma_header(head: &[u8]) -> Option<(u8, u32, u64)> {
     let props = *head.first()?;
-    let dict = u32::from_le_bytes(head.get(1..5)?.try_into().ok()?);
-    let size = u64::from_le_bytes(head.get(5..13)?.try_into().ok()?);
+    let dict = le32(head, 1)?;
+    let size = le64(head, 5)?;
     let plausible = props < 9 * 5 * 5
         && (4096..=DICT_MAX).contains(&dict)
         && (size == u64::MAX || (1..=1 << 40).contains(&size));

@@ -1,63 +1,36 @@
 //! bzip2 streams, including concatenated streams (as `pbzip2` writes them).
 
-use std::io::Read;
+use std::io::{self, Read};
 
 use bzip2::bufread::BzDecoder;
 
-use crate::blob::Blob;
-use crate::decode::{Members, Tracked, decode_members};
-use crate::format::{Context, Extracted, Format, FormatKind, Magic, Rejected};
+use crate::decode::{MemberStream, Tracked};
+use crate::format::Magic;
 
 /// bzip2: `BZh` + block size digit + a block or end-of-stream marker.
 pub(crate) struct Bzip2Format;
 
-const MAGICS: &[Magic] = &[Magic::at_start(b"BZh")];
-
 const BLOCK_MAGIC: [u8; 6] = [0x31, 0x41, 0x59, 0x26, 0x53, 0x59];
 const END_MAGIC: [u8; 6] = [0x17, 0x72, 0x45, 0x38, 0x50, 0x90];
 
-fn is_stream(data: &[u8]) -> bool {
-    data.starts_with(b"BZh")
-        && data
-            .get(3)
-            .is_some_and(|level| (b'1'..=b'9').contains(level))
-        && data
-            .get(4..10)
-            .is_some_and(|marker| marker == BLOCK_MAGIC || marker == END_MAGIC)
-}
+impl MemberStream for Bzip2Format {
+    const ID: &'static str = "bzip2";
+    const DESCRIPTION: &'static str =
+        "bzip2 compressed stream, concatenated streams decoded as one";
+    const MAGICS: &'static [Magic] = &[Magic::at_start(b"BZh")];
 
-fn open<'a>(input: Tracked<'a>) -> std::io::Result<Box<dyn Read + 'a>> {
-    Ok(Box::new(BzDecoder::new(input)))
-}
-
-impl Format for Bzip2Format {
-    fn id(&self) -> &'static str {
-        "bzip2"
+    fn is_member(data: &[u8]) -> bool {
+        data.starts_with(b"BZh")
+            && data
+                .get(3)
+                .is_some_and(|level| (b'1'..=b'9').contains(level))
+            && data
+                .get(4..10)
+                .is_some_and(|marker| marker == BLOCK_MAGIC || marker == END_MAGIC)
     }
 
-    fn description(&self) -> &'static str {
-        "bzip2 compressed stream, concatenated streams decoded as one"
-    }
-
-    fn kind(&self) -> FormatKind {
-        FormatKind::Compression
-    }
-
-    fn magics(&self) -> &'static [Magic] {
-        MAGICS
-    }
-
-    fn probe(&self, data: &[u8]) -> bool {
-        is_stream(data)
-    }
-
-    fn extract(&self, data: &Blob, cx: &mut Context<'_>) -> Result<Extracted, Rejected> {
-        let members = Members {
-            is_member: &is_stream,
-            padding: &|_| 0,
-            open: &open,
-        };
-        decode_members(data, &members, cx)
+    fn open<'a>(_data: &'a [u8], input: Tracked<'a>) -> io::Result<Box<dyn Read + 'a>> {
+        Ok(Box::new(BzDecoder::new(input)))
     }
 }
 

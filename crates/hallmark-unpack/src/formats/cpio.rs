@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 
 use crate::blob::Blob;
+use crate::bytes::Endian;
 use crate::format::{Context, Extracted, Format, FormatKind, Magic, Output, Rejected};
 use crate::tree::{Entry, EntryKind, FileTree};
 
@@ -176,13 +177,13 @@ fn parse_header(data: &[u8], variant: Variant) -> Option<Header> {
         Variant::BinLe | Variant::BinBe => {
             let raw = data.get(..26)?;
             let mut words = [0u64; 13];
+            let endian = if variant == Variant::BinLe {
+                Endian::Little
+            } else {
+                Endian::Big
+            };
             for (slot, pair) in words.iter_mut().zip(raw.chunks_exact(2)) {
-                let pair: [u8; 2] = pair.try_into().ok()?;
-                *slot = u64::from(if variant == Variant::BinLe {
-                    u16::from_le_bytes(pair)
-                } else {
-                    u16::from_be_bytes(pair)
-                });
+                *slot = u64::from(endian.u16(pair, 0)?);
             }
             let [
                 _magic,

@@ -35,9 +35,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::blob::Blob;
+use crate::bytes::{Endian, to_u64};
 use crate::codec::{self, Codec};
 use crate::format::{Context, Extracted, Format, FormatKind, Magic, Output, Rejected};
 use crate::formats::damage::Damage;
+use crate::formats::mode::{
+    S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, device_kind,
+};
 use crate::tree::{Entry, EntryKind, FileTree, escape_path};
 
 /// cramfs, both byte orders.
@@ -84,46 +88,6 @@ const BLOCK_SIZES: [usize; 5] = [4096, 8192, 16384, 32768, 65536];
 
 /// Longest symlink target read (`PATH_MAX`).
 const MAX_LINK: usize = 4096;
-
-const S_IFMT: u32 = 0o170000;
-const S_IFSOCK: u32 = 0o140000;
-const S_IFLNK: u32 = 0o120000;
-const S_IFREG: u32 = 0o100000;
-const S_IFBLK: u32 = 0o060000;
-const S_IFDIR: u32 = 0o040000;
-const S_IFCHR: u32 = 0o020000;
-const S_IFIFO: u32 = 0o010000;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Endian {
-    Little,
-    Big,
-}
-
-impl Endian {
-    fn u32(self, data: &[u8], at: usize) -> Option<u32> {
-        let bytes: [u8; 4] = data.get(at..at.checked_add(4)?)?.try_into().ok()?;
-        Some(match self {
-            Endian::Little => u32::from_le_bytes(bytes),
-            Endian::Big => u32::from_be_bytes(bytes),
-        })
-    }
-
-    fn u16(self, data: &[u8], at: usize) -> Option<u16> {
-        let bytes: [u8; 2] = data.get(at..at.checked_add(2)?)?.try_into().ok()?;
-        Some(match self {
-            Endian::Little => u16::from_le_bytes(bytes),
-            Endian::Big => u16::from_be_bytes(bytes),
-        })
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Endian::Little => "little-endian",
-            Endian::Big => "big-endian",
-        }
-    }
-}
 
 /// One inode, its bit fields decoded.
 #[derive(Debug, Clone, Copy)]
@@ -251,10 +215,6 @@ fn bad_name(name: &[u8]) -> Option<&'static str> {
     } else {
         None
     }
-}
-
-fn to_u64(value: usize) -> u64 {
-    u64::try_from(value).unwrap_or(u64::MAX)
 }
 
 /// Where one block's bytes are.
@@ -634,11 +594,7 @@ impl Reader<'_> {
                 let v = node.size;
                 let major = (v >> 8) & 0xfff;
                 let minor = (v & 0xff) | ((v >> 12) & 0xf00);
-                if kind == S_IFCHR {
-                    EntryKind::CharDevice { major, minor }
-                } else {
-                    EntryKind::BlockDevice { major, minor }
-                }
+                device_kind(kind, major, minor)
             }
             S_IFIFO => EntryKind::Fifo,
             S_IFSOCK => EntryKind::Socket,
@@ -757,25 +713,10 @@ impl Format for CramfsFormat {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::formats::tests::{extract_ok, extract_with, output_tree};
+    use crate::formats::tests::{extract_ok, extract_with, output_tree, read};
     use crate::limits::Limits;
     use crate::testkit::{CramfsEntry, cramfs_image, cramfs_set_crc};
     use crate::tree::NodeKind;
-
-    fn read(tree: &FileTree, path: &str) -> Vec<u8> {
-        tree.read(path)
-            .unwrap_or_else(|| panic!("no {path}"))
-            .to_vec()
-    }
-
-    fn raw(name: &[u8], mode: u32, size: u32, offset: u32) -> CramfsEntry {
-        CramfsEntry::Raw {
-            name: name.to_vec(),
-            mode,
-            size,
-            offset,
-        }
-    }
 
     fn word(big: bool, v: u32) -> [u8; 4] {
         if big {
@@ -801,11 +742,11 @@ mod tests {
                     CramfsEntry::dir(
                         b"dev",
                         vec![
-                            raw(b"console", 0o020600, 0x0501, 0),
-                            raw(b"mtd0", 0o060640, 31 << 8, 0),
-                            raw(b"big", 0o020600, (300 << 8) | 0x12 | (0x3 << 20), 0),
-                            raw(b"fifo", 0o010644, 0, 0),
-                            raw(b"sock", 0o140644, 0, 0),
+                            CramfsEntry::raw(b"console", 0o020600, 0x0501, 0),
+                            CramfsEntry::raw(b"mtd0", 0o060640, 31 << 8, 0),
+                            CramfsEntry::raw(b"big", 0o020600, (300 << 8) | 0x12 | (0x3 << 20), 0),
+                            CramfsEntry::raw(b"fifo", 0o010644, 0, 0),
+                            CramfsEntry::raw(b"sock", 0o140644, 0, 0),
                         ],
                     ),
                     CramfsEntry::dir(b"empty", vec![]),
@@ -882,7 +823,7 @@ mod tests {
     fn extended_block_pointers_holes_and_uncompressed_blocks() {
         for big in [false, true] {
             let size: u32 = 4 * 4096 + 100;
-            let entries = |at: u32| vec![raw(b"f", 0o100644, size, at)];
+            let entries = |at: u32| vec![CramfsEntry::raw(b"f", 0o100644, size, at)];
             let base = cramfs_image(&entries(0), big);
             let at = base.len();
             let mut image = cramfs_image(&entries(at as u32), big);
@@ -945,9 +886,9 @@ mod tests {
                 CramfsEntry::file(b"..", b"dotdot"),
                 CramfsEntry::file(b"a/b", b"slash"),
                 CramfsEntry::file(b"ok", b"fine"),
-                raw(b"loop", 0o040755, loop_size, 76),
-                raw(b"wild", 0o100644, 50_000, 0x7fff_fffc),
-                raw(b"weird", 0o170644, 0, 0),
+                CramfsEntry::raw(b"loop", 0o040755, loop_size, 76),
+                CramfsEntry::raw(b"wild", 0o100644, 50_000, 0x7fff_fffc),
+                CramfsEntry::raw(b"weird", 0o170644, 0, 0),
             ]
         };
         let size = crate::testkit::cramfs_dir_size(&root(0)) as u32;

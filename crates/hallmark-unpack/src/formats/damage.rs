@@ -31,6 +31,11 @@ impl Damage {
         }
     }
 
+    /// How many problems were counted but not listed.
+    pub(crate) fn suppressed(&self) -> usize {
+        self.suppressed
+    }
+
     /// Records how many problems were not listed, if any, at `offset`.
     pub(crate) fn finish(&self, cx: &mut Context<'_>, offset: usize) {
         if self.suppressed > 0 {

@@ -64,7 +64,11 @@ use std::cell::Cell;
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::blob::Blob;
+use crate::bytes::{le16_or_zero, le32_or_zero, to_u64};
 use crate::format::{Context, Extracted, Format, FormatKind, Magic, Output, Rejected};
+use crate::formats::mode::{
+    S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, device_kind,
+};
 use crate::limits::LimitKind;
 use crate::tree::{Added, AnomalyKind, Entry, EntryKind, FileTree, MAX_PATH_BYTES, escape_path};
 
@@ -123,42 +127,13 @@ const FL_HUGE_FILE: u32 = 0x4_0000;
 const FL_EXTENTS: u32 = 0x8_0000;
 const FL_INLINE_DATA: u32 = 0x1000_0000;
 
-const S_IFMT: u16 = 0o170000;
-const S_IFSOCK: u16 = 0o140000;
-const S_IFLNK: u16 = 0o120000;
-const S_IFREG: u16 = 0o100000;
-const S_IFBLK: u16 = 0o060000;
-const S_IFDIR: u16 = 0o040000;
-const S_IFCHR: u16 = 0o020000;
-const S_IFIFO: u16 = 0o010000;
-
 const EXTENT_MAGIC: u16 = 0xf30a;
 const XATTR_MAGIC: u32 = 0xea02_0000;
 /// `system.` attribute namespace.
 const XATTR_SYSTEM: u8 = 7;
 
-fn u16_at(bytes: &[u8], off: usize) -> u16 {
-    bytes
-        .get(off..off.saturating_add(2))
-        .and_then(|b| b.try_into().ok())
-        .map(u16::from_le_bytes)
-        .unwrap_or(0)
-}
-
-fn u32_at(bytes: &[u8], off: usize) -> u32 {
-    bytes
-        .get(off..off.saturating_add(4))
-        .and_then(|b| b.try_into().ok())
-        .map(u32::from_le_bytes)
-        .unwrap_or(0)
-}
-
 fn to_usize(value: u64) -> Option<usize> {
     usize::try_from(value).ok()
-}
-
-fn to_u64(value: usize) -> u64 {
-    u64::try_from(value).unwrap_or(u64::MAX)
 }
 
 /// The superblock fields the reader uses, validated.
@@ -186,36 +161,36 @@ fn parse_super(data: &[u8]) -> Result<Super, &'static str> {
     if sb.get(MAGIC_FIELD..MAGIC_FIELD.saturating_add(2)) != Some(&MAGIC[..]) {
         return Err("no ext magic");
     }
-    let log_block = u32_at(sb, 0x18);
+    let log_block = le32_or_zero(sb, 0x18);
     if log_block > 6 {
         return Err("block size above 64 KiB");
     }
     let block_size = 1024u64.checked_shl(log_block).ok_or("block size")?;
-    let rev = u32_at(sb, 0x4c);
+    let rev = le32_or_zero(sb, 0x4c);
     if rev > 1 {
         return Err("unknown revision");
     }
-    if u16_at(sb, 0x5a) != 0 {
+    if le16_or_zero(sb, 0x5a) != 0 {
         return Err("backup superblock (block group number is not 0)");
     }
     let (compat, incompat, ro_compat, inode_size) = if rev == 0 {
         (0, 0, 0, 128)
     } else {
         (
-            u32_at(sb, 0x5c),
-            u32_at(sb, 0x60),
-            u32_at(sb, 0x64),
-            u64::from(u16_at(sb, 0x58)),
+            le32_or_zero(sb, 0x5c),
+            le32_or_zero(sb, 0x60),
+            le32_or_zero(sb, 0x64),
+            u64::from(le16_or_zero(sb, 0x58)),
         )
     };
     if inode_size < 128 || inode_size > block_size || !inode_size.is_power_of_two() {
         return Err("bad inode size");
     }
     let wide = incompat & INCOMPAT_64BIT != 0;
-    let mut blocks_count = u64::from(u32_at(sb, 0x04));
+    let mut blocks_count = u64::from(le32_or_zero(sb, 0x04));
     let desc_size = if wide {
-        blocks_count |= u64::from(u32_at(sb, 0x150)) << 32;
-        let size = u64::from(u16_at(sb, 0xfe));
+        blocks_count |= u64::from(le32_or_zero(sb, 0x150)) << 32;
+        let size = u64::from(le16_or_zero(sb, 0xfe));
         if !(64..=1024).contains(&size) || !size.is_power_of_two() || size > block_size {
             return Err("bad group descriptor size");
         }
@@ -223,10 +198,10 @@ fn parse_super(data: &[u8]) -> Result<Super, &'static str> {
     } else {
         32
     };
-    let inodes_count = u32_at(sb, 0x00);
-    let first_data_block = u64::from(u32_at(sb, 0x14));
-    let blocks_per_group = u64::from(u32_at(sb, 0x20));
-    let inodes_per_group = u64::from(u32_at(sb, 0x28));
+    let inodes_count = le32_or_zero(sb, 0x00);
+    let first_data_block = u64::from(le32_or_zero(sb, 0x14));
+    let blocks_per_group = u64::from(le32_or_zero(sb, 0x20));
+    let inodes_per_group = u64::from(le32_or_zero(sb, 0x28));
     let bits_per_block = block_size.saturating_mul(8);
     if inodes_count == 0 || inodes_per_group == 0 || inodes_per_group > bits_per_block {
         return Err("bad inode geometry");
@@ -255,8 +230,11 @@ fn parse_super(data: &[u8]) -> Result<Super, &'static str> {
         compat,
         incompat,
         ro_compat,
-        first_meta_bg: u64::from(u32_at(sb, 0x104)),
-        backup_bgs: [u64::from(u32_at(sb, 0x24c)), u64::from(u32_at(sb, 0x250))],
+        first_meta_bg: u64::from(le32_or_zero(sb, 0x104)),
+        backup_bgs: [
+            u64::from(le32_or_zero(sb, 0x24c)),
+            u64::from(le32_or_zero(sb, 0x250)),
+        ],
     })
 }
 
@@ -319,8 +297,8 @@ struct Inode {
 }
 
 impl Inode {
-    fn kind(&self) -> u16 {
-        self.mode & S_IFMT
+    fn kind(&self) -> u32 {
+        u32::from(self.mode) & S_IFMT
     }
 
     fn entry(&self, path: &[u8], kind: EntryKind) -> Entry {
@@ -482,9 +460,9 @@ impl Reader<'_> {
         let desc = self
             .image
             .get(offset..offset.checked_add(to_usize(self.sb.desc_size)?)?)?;
-        let mut table = u64::from(u32_at(desc, 0x08));
+        let mut table = u64::from(le32_or_zero(desc, 0x08));
         if self.sb.desc_size >= 64 {
-            table |= u64::from(u32_at(desc, 0x28)) << 32;
+            table |= u64::from(le32_or_zero(desc, 0x28)) << 32;
         }
         Some(table)
     }
@@ -518,10 +496,10 @@ impl Reader<'_> {
             .image
             .get(offset..offset.saturating_add(to_usize(self.sb.inode_size).unwrap_or(128)))
             .ok_or_else(|| format!("inode {ino} lies past the end of the image"))?;
-        let mode = u16_at(raw, 0x00);
+        let mode = le16_or_zero(raw, 0x00);
         let large = self.sb.inode_size > 128;
         let extra_isize = if large {
-            let extra = u64::from(u16_at(raw, 0x80));
+            let extra = u64::from(le16_or_zero(raw, 0x80));
             if extra % 4 == 0 && extra <= self.sb.inode_size.saturating_sub(128) {
                 extra
             } else {
@@ -530,19 +508,19 @@ impl Reader<'_> {
         } else {
             0
         };
-        let mut size = u64::from(u32_at(raw, 0x04));
-        if mode & S_IFMT == S_IFREG || self.sb.has(INCOMPAT_LARGEDIR) {
-            size |= u64::from(u32_at(raw, 0x6c)) << 32;
+        let mut size = u64::from(le32_or_zero(raw, 0x04));
+        if u32::from(mode) & S_IFMT == S_IFREG || self.sb.has(INCOMPAT_LARGEDIR) {
+            size |= u64::from(le32_or_zero(raw, 0x6c)) << 32;
         }
-        let mut mtime = i64::from(i32::from_le_bytes(u32_at(raw, 0x10).to_le_bytes()));
+        let mut mtime = i64::from(i32::from_le_bytes(le32_or_zero(raw, 0x10).to_le_bytes()));
         if extra_isize >= 0x0c {
-            let epoch = i64::from(u32_at(raw, 0x88) & 3);
+            let epoch = i64::from(le32_or_zero(raw, 0x88) & 3);
             mtime = mtime.saturating_add(epoch << 32);
         }
-        let flags = u32_at(raw, 0x20);
-        let mut sectors = u64::from(u32_at(raw, 0x1c));
+        let flags = le32_or_zero(raw, 0x20);
+        let mut sectors = u64::from(le32_or_zero(raw, 0x1c));
         if self.sb.ro_compat & RO_COMPAT_HUGE_FILE != 0 {
-            sectors |= u64::from(u16_at(raw, 0x74)) << 32;
+            sectors |= u64::from(le16_or_zero(raw, 0x74)) << 32;
             if flags & FL_HUGE_FILE != 0 {
                 sectors = sectors.saturating_mul(self.bs() / 512);
             }
@@ -555,13 +533,14 @@ impl Reader<'_> {
             ino,
             offset,
             mode,
-            uid: u32::from(u16_at(raw, 0x02)) | (u32::from(u16_at(raw, 0x78)) << 16),
-            gid: u32::from(u16_at(raw, 0x18)) | (u32::from(u16_at(raw, 0x7a)) << 16),
+            uid: u32::from(le16_or_zero(raw, 0x02)) | (u32::from(le16_or_zero(raw, 0x78)) << 16),
+            gid: u32::from(le16_or_zero(raw, 0x18)) | (u32::from(le16_or_zero(raw, 0x7a)) << 16),
             size,
             mtime,
             sectors,
             flags,
-            file_acl: u64::from(u32_at(raw, 0x68)) | (u64::from(u16_at(raw, 0x76)) << 32),
+            file_acl: u64::from(le32_or_zero(raw, 0x68))
+                | (u64::from(le16_or_zero(raw, 0x76)) << 32),
             block,
             extra_isize,
         })
@@ -580,20 +559,20 @@ impl Reader<'_> {
             .checked_add(to_usize(inode.extra_isize)?)?;
         let end = inode.offset.checked_add(to_usize(self.sb.inode_size)?)?;
         let area = self.image.get(start..end)?;
-        if u32_at(area, 0) != XATTR_MAGIC {
+        if le32_or_zero(area, 0) != XATTR_MAGIC {
             return None;
         }
         let entries = area.get(4..)?;
         let mut pos = 0usize;
         while pos.saturating_add(16) <= entries.len() {
-            if u32_at(entries, pos) == 0 {
+            if le32_or_zero(entries, pos) == 0 {
                 break;
             }
             let name_len = usize::from(*entries.get(pos)?);
             let index = *entries.get(pos.saturating_add(1))?;
-            let value_offs = usize::from(u16_at(entries, pos.saturating_add(2)));
-            let value_inum = u32_at(entries, pos.saturating_add(4));
-            let value_size = to_usize(u64::from(u32_at(entries, pos.saturating_add(8))))?;
+            let value_offs = usize::from(le16_or_zero(entries, pos.saturating_add(2)));
+            let value_inum = le32_or_zero(entries, pos.saturating_add(4));
+            let value_size = to_usize(u64::from(le32_or_zero(entries, pos.saturating_add(8))))?;
             let name_start = pos.saturating_add(16);
             let name = entries.get(name_start..name_start.saturating_add(name_len))?;
             if index == XATTR_SYSTEM && name == b"data" && value_inum == 0 {
@@ -647,12 +626,12 @@ impl Reader<'_> {
         runs: &mut Runs,
         cx: &mut Context<'_>,
     ) {
-        if u16_at(node, 0) != EXTENT_MAGIC {
+        if le16_or_zero(node, 0) != EXTENT_MAGIC {
             runs.broken("extent node without its magic");
             return;
         }
-        let entries = usize::from(u16_at(node, 2));
-        let depth = u16_at(node, 6);
+        let entries = usize::from(le16_or_zero(node, 2));
+        let depth = le16_or_zero(node, 6);
         if depth > MAX_EXTENT_DEPTH || depth_wanted.is_some_and(|want| want != depth) {
             runs.broken(format!(
                 "extent node of depth {depth} where another was due"
@@ -665,19 +644,19 @@ impl Reader<'_> {
         }
         for i in 0..entries {
             let at = i.saturating_add(1).saturating_mul(12);
-            let logical = u64::from(u32_at(node, at));
+            let logical = u64::from(le32_or_zero(node, at));
             if logical >= blocks {
                 continue;
             }
             if depth == 0 {
-                let raw_len = u16_at(node, at.saturating_add(4));
+                let raw_len = le16_or_zero(node, at.saturating_add(4));
                 let (len, zeroed) = if raw_len > 32768 {
                     (raw_len.saturating_sub(32768), true)
                 } else {
                     (raw_len, false)
                 };
-                let physical = (u64::from(u16_at(node, at.saturating_add(6))) << 32)
-                    | u64::from(u32_at(node, at.saturating_add(8)));
+                let physical = (u64::from(le16_or_zero(node, at.saturating_add(6))) << 32)
+                    | u64::from(le32_or_zero(node, at.saturating_add(8)));
                 let len = u64::from(len).min(blocks.saturating_sub(logical));
                 runs.push(
                     Run {
@@ -689,8 +668,8 @@ impl Reader<'_> {
                     self.sb.blocks_count,
                 );
             } else {
-                let child = u64::from(u32_at(node, at.saturating_add(4)))
-                    | (u64::from(u16_at(node, at.saturating_add(8))) << 32);
+                let child = u64::from(le32_or_zero(node, at.saturating_add(4)))
+                    | (u64::from(le16_or_zero(node, at.saturating_add(8))) << 32);
                 if !visited.insert(child) {
                     runs.broken(format!("extent tree visits block {child} twice"));
                     continue;
@@ -719,7 +698,7 @@ impl Reader<'_> {
     }
 
     fn map_indirect(&self, inode: &Inode, blocks: u64, runs: &mut Runs, cx: &mut Context<'_>) {
-        let pointer = |slot: usize| u64::from(u32_at(&inode.block, slot.saturating_mul(4)));
+        let pointer = |slot: usize| u64::from(le32_or_zero(&inode.block, slot.saturating_mul(4)));
         for slot in 0..12usize {
             let logical = to_u64(slot);
             if logical >= blocks {
@@ -779,7 +758,7 @@ impl Reader<'_> {
             if logical >= blocks {
                 break;
             }
-            let pointer = u64::from(u32_at(chunk, 0));
+            let pointer = u64::from(le32_or_zero(chunk, 0));
             if level <= 1 {
                 if pointer != 0 {
                     runs.push(
@@ -1025,8 +1004,8 @@ impl Reader<'_> {
         let filetype = self.sb.has(INCOMPAT_FILETYPE);
         let mut pos = 0usize;
         while pos.saturating_add(8) <= buf.len() {
-            let ino = u32_at(buf, pos);
-            let raw_len = u16_at(buf, pos.saturating_add(4));
+            let ino = le32_or_zero(buf, pos);
+            let raw_len = le16_or_zero(buf, pos.saturating_add(4));
             let rec_len = if self.bs() >= 65536 {
                 if raw_len == u16::MAX || raw_len == 0 {
                     65536
@@ -1039,7 +1018,7 @@ impl Reader<'_> {
             let name_len = if filetype {
                 usize::from(buf.get(pos.saturating_add(6)).copied().unwrap_or(0))
             } else {
-                usize::from(u16_at(buf, pos.saturating_add(6)))
+                usize::from(le16_or_zero(buf, pos.saturating_add(6)))
             };
             let end = pos.saturating_add(rec_len);
             if rec_len < 8 || rec_len % 4 != 0 || end > buf.len() {
@@ -1169,14 +1148,13 @@ impl Reader<'_> {
                         }
                         None => continue,
                     },
-                    S_IFCHR | S_IFBLK => {
+                    kind @ (S_IFCHR | S_IFBLK) => {
                         let (major, minor) = device_numbers(&inode.block);
-                        let kind = if inode.kind() == S_IFCHR {
-                            EntryKind::CharDevice { major, minor }
-                        } else {
-                            EntryKind::BlockDevice { major, minor }
-                        };
-                        add(cx, tree, inode.entry(&child, kind))
+                        add(
+                            cx,
+                            tree,
+                            inode.entry(&child, device_kind(kind, major, minor)),
+                        )
                     }
                     S_IFIFO => add(cx, tree, inode.entry(&child, EntryKind::Fifo)),
                     S_IFSOCK => add(cx, tree, inode.entry(&child, EntryKind::Socket)),
@@ -1213,11 +1191,11 @@ fn add(cx: &mut Context<'_>, tree: &mut FileTree, entry: Entry) -> Added {
 /// Device numbers from `i_block`: the old 8:8 encoding in the first word, else the new one in
 /// the second.
 fn device_numbers(block: &[u8]) -> (u32, u32) {
-    let old = u32_at(block, 0);
+    let old = le32_or_zero(block, 0);
     if old != 0 {
         return ((old >> 8) & 0xff, old & 0xff);
     }
-    let new = u32_at(block, 4);
+    let new = le32_or_zero(block, 4);
     (
         (new & 0xf_ff00) >> 8,
         (new & 0xff) | ((new >> 12) & 0xf_ff00),
@@ -1311,16 +1289,10 @@ impl Format for ExtFormat {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::formats::tests::{extract_ok, extract_with, output_tree};
+    use crate::formats::tests::{extract_ok, extract_with, output_tree, read};
     use crate::limits::Limits;
     use crate::testkit::{ExtBuilder, ext_mode, noise};
     use crate::tree::NodeKind;
-
-    fn read(tree: &FileTree, path: &str) -> Vec<u8> {
-        tree.read(path)
-            .unwrap_or_else(|| panic!("{path} missing"))
-            .to_vec()
-    }
 
     fn kind_at(tree: &FileTree, path: &str) -> Option<NodeKind> {
         tree.get(path).map(|n| n.kind.clone())

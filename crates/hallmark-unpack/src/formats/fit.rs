@@ -15,6 +15,7 @@
 //! format records it.
 
 use crate::blob::Blob;
+use crate::bytes::{be32, to_u64, to_usize};
 use crate::format::{Context, Extracted, Format, FormatKind, Magic, Output, Rejected};
 use crate::payload::{self, Compression};
 use crate::tree::Entry;
@@ -38,19 +39,6 @@ const END_NODE: u32 = 2;
 const PROP: u32 = 3;
 const NOP: u32 = 4;
 const END: u32 = 9;
-
-fn be32(data: &[u8], at: usize) -> Option<u32> {
-    let bytes = data.get(at..at.checked_add(4)?)?;
-    Some(u32::from_be_bytes(bytes.try_into().ok()?))
-}
-
-fn to_usize(n: u32) -> usize {
-    usize::try_from(n).unwrap_or(usize::MAX)
-}
-
-fn to_u64(n: usize) -> u64 {
-    u64::try_from(n).unwrap_or(u64::MAX)
-}
 
 fn align4(n: usize) -> usize {
     n.saturating_add(3) & !3
@@ -435,13 +423,7 @@ impl Format for FitFormat {
                 .unwrap_or(Some(Compression::None));
             let content = match scheme {
                 Some(scheme) => {
-                    match payload::decompress(&stored, scheme, to_u64(start), &name, cx) {
-                        Ok(blob) => blob,
-                        Err(message) => {
-                            cx.error(to_u64(start), format!("{message}; kept as stored"));
-                            stored
-                        }
-                    }
+                    payload::decompress_or_keep(&stored, scheme, to_u64(start), &name, cx)
                 }
                 None => {
                     cx.error(

@@ -1,17 +1,14 @@
 //! gzip (RFC 1952), including concatenated members.
 
-use std::io::Read;
+use std::io::{self, Read};
 
 use flate2::bufread::GzDecoder;
 
-use crate::blob::Blob;
-use crate::decode::{Members, Tracked, decode_members};
-use crate::format::{Context, Extracted, Format, FormatKind, Magic, Rejected};
+use crate::decode::{MemberStream, Tracked};
+use crate::format::Magic;
 
 /// gzip: `1f 8b`, method 8 (deflate).
 pub(crate) struct GzipFormat;
-
-const MAGICS: &[Magic] = &[Magic::at_start(&[0x1f, 0x8b, 0x08])];
 
 /// Header flag bits 5 to 7 are reserved and must be zero.
 const RESERVED_FLAGS: u8 = 0xe0;
@@ -21,51 +18,28 @@ fn plausible_os(os: u8) -> bool {
     os <= 13 || os == 255
 }
 
-fn is_member(data: &[u8]) -> bool {
-    data.len() >= 18
-        && data.starts_with(&[0x1f, 0x8b, 0x08])
-        && data.get(3).is_some_and(|flags| flags & RESERVED_FLAGS == 0)
-        && data.get(9).copied().is_some_and(plausible_os)
-}
+impl MemberStream for GzipFormat {
+    const ID: &'static str = "gzip";
+    const DESCRIPTION: &'static str =
+        "gzip compressed stream (RFC 1952), concatenated members decoded as one";
+    const MAGICS: &'static [Magic] = &[Magic::at_start(&[0x1f, 0x8b, 0x08])];
 
-fn open<'a>(input: Tracked<'a>) -> std::io::Result<Box<dyn Read + 'a>> {
-    Ok(Box::new(GzDecoder::new(input)))
-}
-
-impl Format for GzipFormat {
-    fn id(&self) -> &'static str {
-        "gzip"
+    fn is_member(data: &[u8]) -> bool {
+        data.len() >= 18
+            && data.starts_with(&[0x1f, 0x8b, 0x08])
+            && data.get(3).is_some_and(|flags| flags & RESERVED_FLAGS == 0)
+            && data.get(9).copied().is_some_and(plausible_os)
     }
 
-    fn description(&self) -> &'static str {
-        "gzip compressed stream (RFC 1952), concatenated members decoded as one"
-    }
-
-    fn kind(&self) -> FormatKind {
-        FormatKind::Compression
-    }
-
-    fn magics(&self) -> &'static [Magic] {
-        MAGICS
-    }
-
-    fn probe(&self, data: &[u8]) -> bool {
-        is_member(data)
-    }
-
-    fn extract(&self, data: &Blob, cx: &mut Context<'_>) -> Result<Extracted, Rejected> {
-        let members = Members {
-            is_member: &is_member,
-            padding: &|_| 0,
-            open: &open,
-        };
-        decode_members(data, &members, cx)
+    fn open<'a>(_data: &'a [u8], input: Tracked<'a>) -> io::Result<Box<dyn Read + 'a>> {
+        Ok(Box::new(GzDecoder::new(input)))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::format::Format;
     use crate::formats::tests::{extract_ok, extract_with, output_bytes};
     use crate::testkit;
 

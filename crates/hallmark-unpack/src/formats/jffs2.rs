@@ -52,9 +52,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
 use crate::blob::Blob;
+use crate::bytes::{Endian, to_u64};
 use crate::codec::{self, Codec};
 use crate::format::{Context, Extracted, Format, FormatKind, Magic, Output, Rejected};
 use crate::formats::damage::Damage;
+use crate::formats::mode::{
+    S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, device_kind,
+};
 use crate::tree::{Entry, EntryKind, FileTree, escape_path};
 
 /// JFFS2, both byte orders.
@@ -120,66 +124,10 @@ const MAX_LINK: u64 = 4096;
 /// cleanmarkers tell the real size.
 const MIN_ERASE_BLOCK: usize = 4096;
 
-const S_IFMT: u32 = 0o170000;
-const S_IFSOCK: u32 = 0o140000;
-const S_IFLNK: u32 = 0o120000;
-const S_IFREG: u32 = 0o100000;
-const S_IFBLK: u32 = 0o060000;
-const S_IFDIR: u32 = 0o040000;
-const S_IFCHR: u32 = 0o020000;
-const S_IFIFO: u32 = 0o010000;
-
 /// `DT_DIR` in a dirent's type field.
 const DT_DIR: u8 = 4;
 
 const ROOT_INO: u32 = 1;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Endian {
-    Little,
-    Big,
-}
-
-impl Endian {
-    /// The byte order whose magic starts `data`.
-    fn detect(data: &[u8]) -> Option<Endian> {
-        match data.get(..2)? {
-            [0x85, 0x19] => Some(Endian::Little),
-            [0x19, 0x85] => Some(Endian::Big),
-            _ => None,
-        }
-    }
-
-    fn u16(self, data: &[u8], at: usize) -> Option<u16> {
-        let bytes: [u8; 2] = data.get(at..at.checked_add(2)?)?.try_into().ok()?;
-        Some(match self {
-            Endian::Little => u16::from_le_bytes(bytes),
-            Endian::Big => u16::from_be_bytes(bytes),
-        })
-    }
-
-    fn u32(self, data: &[u8], at: usize) -> Option<u32> {
-        let bytes: [u8; 4] = data.get(at..at.checked_add(4)?)?.try_into().ok()?;
-        Some(match self {
-            Endian::Little => u32::from_le_bytes(bytes),
-            Endian::Big => u32::from_be_bytes(bytes),
-        })
-    }
-
-    fn u16_bytes(self, value: u16) -> [u8; 2] {
-        match self {
-            Endian::Little => value.to_le_bytes(),
-            Endian::Big => value.to_be_bytes(),
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Endian::Little => "little-endian",
-            Endian::Big => "big-endian",
-        }
-    }
-}
 
 /// JFFS2's CRC-32: the usual reflected polynomial, seed 0, no final inversion.
 pub(crate) fn crc(bytes: &[u8]) -> u32 {
@@ -195,6 +143,15 @@ struct Header {
     totlen: usize,
 }
 
+/// The byte order whose magic starts `data`.
+fn endian_of(data: &[u8]) -> Option<Endian> {
+    match data.get(..2)? {
+        [0x85, 0x19] => Some(Endian::Little),
+        [0x19, 0x85] => Some(Endian::Big),
+        _ => None,
+    }
+}
+
 /// The header at `pos`, if its magic and CRC hold. The CRC is computed with the "accurate"
 /// bit set, as the kernel does, so obsolete nodes (bit cleared after writing) still check.
 fn header(data: &[u8], pos: usize, endian: Endian) -> Option<Header> {
@@ -207,7 +164,10 @@ fn header(data: &[u8], pos: usize, endian: Endian) -> Option<Header> {
     let mut bytes = [0u8; 8];
     let raw = data.get(pos..pos.checked_add(8)?)?;
     bytes.copy_from_slice(raw);
-    let accurate = endian.u16_bytes(nodetype | NODE_ACCURATE);
+    let accurate = match endian {
+        Endian::Little => (nodetype | NODE_ACCURATE).to_le_bytes(),
+        Endian::Big => (nodetype | NODE_ACCURATE).to_be_bytes(),
+    };
     if let Some(slot) = bytes.get_mut(2..4) {
         slot.copy_from_slice(&accurate);
     }
@@ -251,10 +211,6 @@ impl InodeNode {
     fn end(&self) -> u64 {
         self.offset.saturating_add(self.dsize)
     }
-}
-
-fn to_u64(value: usize) -> u64 {
-    u64::try_from(value).unwrap_or(u64::MAX)
 }
 
 fn align4(value: usize) -> Option<usize> {
@@ -765,11 +721,7 @@ impl<'a> Builder<'a> {
                     }
                     _ => (0, 0),
                 };
-                if kind == S_IFCHR {
-                    EntryKind::CharDevice { major, minor }
-                } else {
-                    EntryKind::BlockDevice { major, minor }
-                }
+                device_kind(kind, major, minor)
             }
             S_IFIFO => EntryKind::Fifo,
             S_IFSOCK => EntryKind::Socket,
@@ -951,11 +903,11 @@ impl Format for Jffs2Format {
     }
 
     fn probe(&self, data: &[u8]) -> bool {
-        Endian::detect(data).is_some_and(|endian| header(data, 0, endian).is_some())
+        endian_of(data).is_some_and(|endian| header(data, 0, endian).is_some())
     }
 
     fn extract(&self, data: &Blob, cx: &mut Context<'_>) -> Result<Extracted, Rejected> {
-        let endian = Endian::detect(data).ok_or_else(|| Rejected::new("no jffs2 magic"))?;
+        let endian = endian_of(data).ok_or_else(|| Rejected::new("no jffs2 magic"))?;
         if header(data, 0, endian).is_none() {
             return Err(Rejected::new("first node header does not check"));
         }
@@ -978,18 +930,12 @@ impl Format for Jffs2Format {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::formats::tests::{extract_ok, extract_with, output_tree};
+    use crate::formats::tests::{extract_ok, extract_with, output_tree, read};
     use crate::limits::Limits;
     use crate::testkit::{Jffs2Builder, Jffs2Inode, jffs2_compr, rtime_compress};
     use crate::tree::NodeKind;
 
     const FILE: u32 = 0o100644;
-
-    fn read(tree: &FileTree, path: &str) -> Vec<u8> {
-        tree.read(path)
-            .unwrap_or_else(|| panic!("no {path}"))
-            .to_vec()
-    }
 
     #[test]
     fn crc_is_the_kernel_one() {

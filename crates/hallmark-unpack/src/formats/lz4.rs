@@ -20,9 +20,10 @@ use std::io::{self, Read};
 
 use lz4_flex::frame::FrameDecoder;
 
-use crate::blob::Blob;
-use crate::decode::{Members, Tracked, decode_members};
-use crate::format::{Context, Extracted, Format, FormatKind, Magic, Rejected};
+use crate::bytes::le32;
+use crate::decode::{BlockReader, Blocks, MemberStream, Tracked};
+use crate::format::Magic;
+use crate::formats::zstd::skippable_frames;
 
 /// LZ4 frame and legacy streams.
 pub(crate) struct Lz4Format;
@@ -41,11 +42,6 @@ const LEGACY_BLOCK: usize = 8 << 20;
 /// Worst-case compressed size of a legacy block (`LZ4_compressBound(8 MiB)`).
 const LEGACY_BOUND: usize = LEGACY_BLOCK + LEGACY_BLOCK / 255 + 16;
 
-fn u32_at(data: &[u8], pos: usize) -> Option<u32> {
-    let bytes = data.get(pos..pos.checked_add(4)?)?;
-    Some(u32::from_le_bytes(bytes.try_into().ok()?))
-}
-
 fn is_any_magic(word: u32) -> bool {
     let bytes = word.to_le_bytes();
     bytes == FRAME_MAGIC || bytes == LEGACY_MAGIC || word & 0xffff_fff0 == 0x184d_2a50
@@ -62,7 +58,7 @@ fn xxh32_short(input: &[u8]) -> u32 {
     let mut h = P5.wrapping_add(len);
     let mut words = input.chunks_exact(4);
     for word in words.by_ref() {
-        let lane = u32::from_le_bytes(word.try_into().unwrap_or([0; 4]));
+        let lane = le32(word, 0).unwrap_or(0);
         h = h
             .wrapping_add(lane.wrapping_mul(P3))
             .rotate_left(17)
@@ -132,7 +128,7 @@ fn frame_len(data: &[u8]) -> Option<usize> {
     let content_checksum = header.flags & 0x04 != 0;
     let mut pos = header.len;
     loop {
-        let size = u32_at(data, pos)?;
+        let size = le32(data, pos)?;
         pos = pos.checked_add(4)?;
         if size == 0 {
             if content_checksum {
@@ -156,7 +152,7 @@ fn frame_len(data: &[u8]) -> Option<usize> {
 
 /// The size of the legacy block whose header is at `pos`, when it can be one.
 fn legacy_block(data: &[u8], pos: usize) -> Option<usize> {
-    let size = u32_at(data, pos)?;
+    let size = le32(data, pos)?;
     if size == 0 || is_any_magic(size) {
         return None;
     }
@@ -165,44 +161,21 @@ fn legacy_block(data: &[u8], pos: usize) -> Option<usize> {
     (size <= LEGACY_BOUND && end <= data.len()).then_some(size)
 }
 
-fn is_member(data: &[u8]) -> bool {
-    frame_header(data).is_some()
-        || (data.starts_with(&LEGACY_MAGIC) && legacy_block(data, 4).is_some())
-}
-
-/// Skippable frames between frames.
-fn skippable(data: &[u8]) -> usize {
-    let mut skipped = 0usize;
-    loop {
-        let Some(magic) = u32_at(data, skipped) else {
-            return skipped;
-        };
-        let Some(len) = u32_at(data, skipped.saturating_add(4)) else {
-            return skipped;
-        };
-        if magic & 0xffff_fff0 != 0x184d_2a50 {
-            return skipped;
-        }
-        let frame = usize::try_from(len).unwrap_or(usize::MAX).saturating_add(8);
-        if frame > data.len().saturating_sub(skipped) {
-            return skipped;
-        }
-        skipped = skipped.saturating_add(frame);
-    }
-}
-
-/// Decoder of one legacy frame, reading blocks at the tracked position.
-struct LegacyReader<'a> {
+/// The blocks of one legacy frame, read at the tracked position.
+struct LegacyBlocks<'a> {
     data: &'a [u8],
     input: Tracked<'a>,
-    block: Vec<u8>,
-    at: usize,
-    done: bool,
+    /// Blocks decoded so far.
     blocks: usize,
+    /// The frame has ended: a short block, no further block, or a block that failed.
+    done: bool,
 }
 
-impl LegacyReader<'_> {
-    fn next_block(&mut self) -> io::Result<()> {
+impl Blocks for LegacyBlocks<'_> {
+    fn next_block(&mut self, block: &mut Vec<u8>) -> io::Result<bool> {
+        if self.done {
+            return Ok(false);
+        }
         let pos = self.input.pos();
         let Some(size) = legacy_block(self.data, pos) else {
             self.done = true;
@@ -212,7 +185,7 @@ impl LegacyReader<'_> {
                     "no legacy lz4 block",
                 ));
             }
-            return Ok(());
+            return Ok(false);
         };
         let start = pos.saturating_add(4);
         let packed = self
@@ -224,19 +197,18 @@ impl LegacyReader<'_> {
             .saturating_mul(256)
             .saturating_add(16)
             .min(LEGACY_BLOCK);
-        self.block.clear();
-        self.block.resize(room, 0);
-        match lz4_flex::block::decompress_into(packed, &mut self.block) {
+        block.clear();
+        block.resize(room, 0);
+        match lz4_flex::block::decompress_into(packed, block.as_mut_slice()) {
             Ok(n) => {
-                self.block.truncate(n);
-                self.at = 0;
+                block.truncate(n);
                 self.blocks = self.blocks.saturating_add(1);
                 self.input.set_pos(start.saturating_add(size));
                 // Only the last block of a frame is short.
                 if n < LEGACY_BLOCK {
                     self.done = true;
                 }
-                Ok(())
+                Ok(true)
             }
             Err(e) => {
                 self.done = true;
@@ -249,88 +221,52 @@ impl LegacyReader<'_> {
     }
 }
 
-impl Read for LegacyReader<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        loop {
-            let pending = self.block.get(self.at..).unwrap_or(&[]);
-            if !pending.is_empty() {
-                let n = pending.len().min(buf.len());
-                if let (Some(dst), Some(src)) = (buf.get_mut(..n), pending.get(..n)) {
-                    dst.copy_from_slice(src);
-                }
-                self.at = self.at.saturating_add(n);
-                return Ok(n);
-            }
-            if self.done {
-                return Ok(0);
-            }
-            self.next_block()?;
+impl MemberStream for Lz4Format {
+    const ID: &'static str = "lz4";
+    const DESCRIPTION: &'static str = "LZ4 compressed stream (frame format and legacy kernel format), concatenated frames decoded as one";
+    const MAGICS: &'static [Magic] = MAGICS;
+
+    fn is_member(data: &[u8]) -> bool {
+        frame_header(data).is_some()
+            || (data.starts_with(&LEGACY_MAGIC) && legacy_block(data, 4).is_some())
+    }
+
+    /// Skippable frames between frames.
+    fn padding(rest: &[u8]) -> usize {
+        skippable_frames(rest)
+    }
+
+    /// A decoder for the frame (or legacy frame) at the tracked position.
+    fn open<'a>(data: &'a [u8], input: Tracked<'a>) -> io::Result<Box<dyn Read + 'a>> {
+        let start = input.pos();
+        let rest = data.get(start..).unwrap_or(&[]);
+        if rest.starts_with(&LEGACY_MAGIC) {
+            input.set_pos(start.saturating_add(4));
+            return Ok(Box::new(BlockReader::new(LegacyBlocks {
+                data,
+                input,
+                blocks: 0,
+                done: false,
+            })));
         }
-    }
-}
-
-/// A decoder for the frame (or legacy frame) at the tracked position.
-fn open<'a>(bytes: &'a [u8], input: Tracked<'a>) -> io::Result<Box<dyn Read + 'a>> {
-    let start = input.pos();
-    let rest = bytes.get(start..).unwrap_or(&[]);
-    if rest.starts_with(&LEGACY_MAGIC) {
-        input.set_pos(start.saturating_add(4));
-        return Ok(Box::new(LegacyReader {
-            data: bytes,
-            input,
-            block: Vec::new(),
-            at: 0,
-            done: false,
-            blocks: 0,
-        }));
-    }
-    let len = frame_len(rest).unwrap_or(rest.len());
-    let limit = u64::try_from(len).unwrap_or(u64::MAX);
-    Ok(Box::new(FrameDecoder::new(input.take(limit))))
-}
-
-impl Format for Lz4Format {
-    fn id(&self) -> &'static str {
-        "lz4"
+        let len = frame_len(rest).unwrap_or(rest.len());
+        let limit = u64::try_from(len).unwrap_or(u64::MAX);
+        Ok(Box::new(FrameDecoder::new(input.take(limit))))
     }
 
-    fn description(&self) -> &'static str {
-        "LZ4 compressed stream (frame format and legacy kernel format), concatenated frames decoded as one"
-    }
-
-    fn kind(&self) -> FormatKind {
-        FormatKind::Compression
-    }
-
-    fn magics(&self) -> &'static [Magic] {
-        MAGICS
-    }
-
-    fn probe(&self, data: &[u8]) -> bool {
-        is_member(data)
-    }
-
-    fn extract(&self, data: &Blob, cx: &mut Context<'_>) -> Result<Extracted, Rejected> {
-        let bytes: &[u8] = data;
-        let open = |input| open(bytes, input);
-        let members = Members {
-            is_member: &is_member,
-            padding: &skippable,
-            open: &open,
-        };
-        let mut extracted = decode_members(data, &members, cx)?;
-        extracted.variant = Some(if bytes.starts_with(&LEGACY_MAGIC) {
+    fn variant(data: &[u8]) -> Option<&'static str> {
+        Some(if data.starts_with(&LEGACY_MAGIC) {
             "legacy"
         } else {
             "frame"
-        });
-        Ok(extracted)
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::format::Format;
     use crate::formats::tests::{extract_ok, extract_with, output_bytes};
     use crate::testkit;
 

@@ -15,6 +15,7 @@ use std::io::Read;
 use lzma_rust2::{LzmaReader, lzma_get_memory_usage_by_props};
 
 use crate::blob::Blob;
+use crate::bytes::{le32, le64};
 use crate::decode::{Flow, Tracked, pump};
 use crate::format::{Context, Extracted, Format, FormatKind, Magic, Output, Rejected};
 
@@ -84,8 +85,8 @@ const SIZE_MAX: u64 = 1 << 40;
 fn parse_standard(data: &[u8]) -> Option<LzmaHeader> {
     let header = data.get(..13)?;
     let props = *header.first()?;
-    let dict_size = u32::from_le_bytes(header.get(1..5)?.try_into().ok()?);
-    let size = u64::from_le_bytes(header.get(5..13)?.try_into().ok()?);
+    let dict_size = le32(header, 1)?;
+    let size = le64(header, 5)?;
     let size = (size != u64::MAX).then_some(size);
     let plausible = props < 9 * 5 * 5
         && (4096..=DICT_MAX).contains(&dict_size)

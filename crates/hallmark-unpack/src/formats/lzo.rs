@@ -14,17 +14,15 @@
 
 use std::io::{self, Read};
 
-use crate::blob::Blob;
+use crate::bytes::{be16, be32};
 use crate::codec::{self, Codec};
-use crate::decode::{Members, Tracked, decode_members};
-use crate::format::{Context, Extracted, Format, FormatKind, Magic, Rejected};
+use crate::decode::{BlockReader, Blocks, MemberStream, Tracked};
+use crate::format::Magic;
 
 /// lzop files.
 pub(crate) struct LzoFormat;
 
 const MAGIC: [u8; 9] = [0x89, 0x4c, 0x5a, 0x4f, 0x00, 0x0d, 0x0a, 0x1a, 0x0a];
-
-const MAGICS: &[Magic] = &[Magic::at_start(&MAGIC)];
 
 /// lzop's largest block.
 const MAX_BLOCK: usize = 64 << 20;
@@ -74,11 +72,11 @@ impl Fields<'_> {
     }
 
     fn u16(&mut self) -> Option<u16> {
-        Some(u16::from_be_bytes(self.take(2)?.try_into().ok()?))
+        be16(self.take(2)?, 0)
     }
 
     fn u32(&mut self) -> Option<u32> {
-        Some(u32::from_be_bytes(self.take(4)?.try_into().ok()?))
+        be32(self.take(4)?, 0)
     }
 }
 
@@ -164,19 +162,16 @@ fn invalid(message: String) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, message)
 }
 
-/// Decoder of the blocks after a header, reading at the tracked position.
-struct Blocks<'a> {
+/// The blocks after a header, read at the tracked position.
+struct LzopBlocks<'a> {
     data: &'a [u8],
     input: Tracked<'a>,
     flags: u32,
-    block: Vec<u8>,
-    at: usize,
-    done: bool,
 }
 
-impl Blocks<'_> {
+impl Blocks for LzopBlocks<'_> {
     /// Reads the next block header and block at the tracked position.
-    fn next_block(&mut self) -> io::Result<()> {
+    fn next_block(&mut self, block: &mut Vec<u8>) -> io::Result<bool> {
         let start = self.input.pos();
         let mut f = Fields {
             data: self.data,
@@ -185,9 +180,8 @@ impl Blocks<'_> {
         let short = || invalid(format!("block header at {start:#x} truncated"));
         let dst_len = f.u32().ok_or_else(short)?;
         if dst_len == 0 {
-            self.done = true;
             self.input.set_pos(f.pos);
-            return Ok(());
+            return Ok(false);
         }
         let src_len = f.u32().ok_or_else(short)?;
         let dst_len = usize::try_from(dst_len).unwrap_or(usize::MAX);
@@ -220,20 +214,20 @@ impl Blocks<'_> {
         let packed = f
             .take(src_len)
             .ok_or_else(|| invalid(format!("block at {start:#x} truncated")))?;
-        let block = if src_len == dst_len {
+        let decoded = if src_len == dst_len {
             packed.to_vec()
         } else {
             codec::decompress(Codec::Lzo, packed, dst_len)
                 .map_err(|e| invalid(format!("block at {start:#x}: {e}")))?
         };
-        if block.len() != dst_len {
+        if decoded.len() != dst_len {
             return Err(invalid(format!(
                 "block at {start:#x} decompressed to {} bytes, header says {dst_len}",
-                block.len()
+                decoded.len()
             )));
         }
         if let Some(want) = adler_d {
-            let got = adler32(&block);
+            let got = adler32(&decoded);
             if got != want {
                 return Err(invalid(format!(
                     "block at {start:#x}: Adler-32 {got:#010x}, header says {want:#010x}"
@@ -241,7 +235,7 @@ impl Blocks<'_> {
             }
         }
         if let Some(want) = crc_d {
-            let got = crc32fast::hash(&block);
+            let got = crc32fast::hash(&decoded);
             if got != want {
                 return Err(invalid(format!(
                     "block at {start:#x}: CRC-32 {got:#010x}, header says {want:#010x}"
@@ -249,83 +243,36 @@ impl Blocks<'_> {
             }
         }
         self.input.set_pos(f.pos);
-        self.block = block;
-        self.at = 0;
-        Ok(())
+        *block = decoded;
+        Ok(true)
     }
 }
 
-impl Read for Blocks<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        loop {
-            let pending = self.block.get(self.at..).unwrap_or(&[]);
-            if !pending.is_empty() {
-                let n = pending.len().min(buf.len());
-                if let (Some(dst), Some(src)) = (buf.get_mut(..n), pending.get(..n)) {
-                    dst.copy_from_slice(src);
-                }
-                self.at = self.at.saturating_add(n);
-                return Ok(n);
-            }
-            if self.done {
-                return Ok(0);
-            }
-            self.next_block()?;
-        }
-    }
-}
+impl MemberStream for LzoFormat {
+    const ID: &'static str = "lzo";
+    const DESCRIPTION: &'static str = "lzop compressed file (LZO1X blocks)";
+    const MAGICS: &'static [Magic] = &[Magic::at_start(&MAGIC)];
 
-fn open<'a>(data: &'a [u8], input: Tracked<'a>) -> io::Result<Box<dyn Read + 'a>> {
-    let start = input.pos();
-    let header = header(data.get(start..).unwrap_or(&[])).map_err(invalid)?;
-    if header.filter != 0 {
-        return Err(invalid(format!(
-            "filter {:#x} is not supported",
-            header.filter
-        )));
-    }
-    input.set_pos(start.saturating_add(header.len));
-    Ok(Box::new(Blocks {
-        data,
-        input,
-        flags: header.flags,
-        block: Vec::new(),
-        at: 0,
-        done: false,
-    }))
-}
-
-impl Format for LzoFormat {
-    fn id(&self) -> &'static str {
-        "lzo"
-    }
-
-    fn description(&self) -> &'static str {
-        "lzop compressed file (LZO1X blocks)"
-    }
-
-    fn kind(&self) -> FormatKind {
-        FormatKind::Compression
-    }
-
-    fn magics(&self) -> &'static [Magic] {
-        MAGICS
-    }
-
-    fn probe(&self, data: &[u8]) -> bool {
+    /// lzop writes one file per stream; `lzop -c a b` concatenates whole files.
+    fn is_member(data: &[u8]) -> bool {
         header(data).is_ok()
     }
 
-    fn extract(&self, data: &Blob, cx: &mut Context<'_>) -> Result<Extracted, Rejected> {
-        let bytes: &[u8] = data;
-        let open = |input| open(bytes, input);
-        let members = Members {
-            // lzop writes one file per stream; `lzop -c a b` concatenates whole files.
-            is_member: &|rest: &[u8]| header(rest).is_ok(),
-            padding: &|_| 0,
-            open: &open,
-        };
-        decode_members(data, &members, cx)
+    fn open<'a>(data: &'a [u8], input: Tracked<'a>) -> io::Result<Box<dyn Read + 'a>> {
+        let start = input.pos();
+        let header = header(data.get(start..).unwrap_or(&[])).map_err(invalid)?;
+        if header.filter != 0 {
+            return Err(invalid(format!(
+                "filter {:#x} is not supported",
+                header.filter
+            )));
+        }
+        input.set_pos(start.saturating_add(header.len));
+        Ok(Box::new(BlockReader::new(LzopBlocks {
+            data,
+            input,
+            flags: header.flags,
+        })))
     }
 }
 

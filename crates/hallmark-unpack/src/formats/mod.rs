@@ -3,6 +3,8 @@
 //! Adding a format: write `formats/<id>.rs` with a type implementing `Format` (magic
 //! patterns, a cheap `probe`, an `extract` that validates while it extracts and charges the
 //! budget), add it to `FORMATS` in id order, and give it a sample in the registry tests below.
+//! A compression format whose stream is a run of members implements `decode::MemberStream`
+//! instead (what a member is, how to decode one), which makes it a `Format`.
 
 mod android_sparse;
 mod ar;
@@ -19,6 +21,8 @@ mod jffs2;
 mod lz4;
 mod lzma;
 mod lzo;
+mod mode;
+mod parts;
 mod romfs;
 mod squashfs;
 mod tar;
@@ -116,6 +120,13 @@ pub(crate) mod tests {
             Output::Tree(tree) => tree,
             Output::Blob(_) => panic!("expected a tree"),
         }
+    }
+
+    /// The content of the file at `path` of `tree`, which must be there.
+    pub(crate) fn read(tree: &FileTree, path: &str) -> Vec<u8> {
+        tree.read(path)
+            .unwrap_or_else(|| panic!("no {path}"))
+            .to_vec()
     }
 
     /// A minimal valid sample of each format, by id.

@@ -19,6 +19,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::blob::Blob;
+use crate::bytes::be32;
 use crate::format::{Context, Extracted, Format, FormatKind, Magic, Output, Rejected};
 use crate::tree::{Entry, EntryKind, escape_path};
 
@@ -34,11 +35,6 @@ const MAX_NAME: usize = 4096;
 
 /// Hops followed through hard links to hard links.
 const MAX_LINK_HOPS: usize = 8;
-
-fn be32(data: &[u8], pos: usize) -> Option<u32> {
-    let bytes = data.get(pos..pos.checked_add(4)?)?;
-    Some(u32::from_be_bytes(bytes.try_into().ok()?))
-}
 
 fn align16(value: usize) -> Option<usize> {
     value.checked_next_multiple_of(16)

@@ -25,8 +25,10 @@
 //! mismatch says nothing). Hardware ids, versions and addresses are not read.
 
 use crate::blob::Blob;
+use crate::bytes::{be32, to_u64, to_usize};
 use crate::format::{Context, Extracted, Format, FormatKind, Magic, Output, Rejected};
-use crate::tree::Entry;
+use crate::formats::parts::Parts;
+use crate::tree::FileTree;
 
 /// TP-Link firmware header.
 pub(crate) struct TplinkFormat;
@@ -63,11 +65,6 @@ struct Header {
     rootfs_len: usize,
 }
 
-fn be32(data: &[u8], at: usize) -> Option<usize> {
-    let bytes = data.get(at..at.checked_add(4)?)?;
-    usize::try_from(u32::from_be_bytes(bytes.try_into().ok()?)).ok()
-}
-
 /// Printable text up to a NUL within the field; `nonempty` requires at least one character.
 fn text_field(field: &[u8], nonempty: bool) -> bool {
     let end = memchr::memchr(0, field).unwrap_or(field.len());
@@ -90,7 +87,7 @@ fn parse(data: &[u8]) -> Option<Header> {
         ),
         _ => return None,
     };
-    let field = |n: usize| be32(header, fields.checked_add(n.checked_mul(4)?)?);
+    let field = |n: usize| be32(header, fields.checked_add(n.checked_mul(4)?)?).map(to_usize);
     let parsed = Header {
         layout,
         fw_length: field(0)?,
@@ -103,10 +100,6 @@ fn parse(data: &[u8]) -> Option<Header> {
     let plausible =
         parsed.kernel_ofs >= HEADER && parsed.kernel_len > 0 && kernel_end <= parsed.fw_length;
     plausible.then_some(parsed)
-}
-
-fn to_u64(n: usize) -> u64 {
-    u64::try_from(n).unwrap_or(u64::MAX)
 }
 
 fn is_padding(bytes: &[u8]) -> bool {
@@ -126,16 +119,17 @@ fn inner_firmware(data: &[u8], outer: &Header) -> Option<usize> {
     })
 }
 
-/// Adds `/name` for `start..start + len`, clamped to `end`; false when the tree is full.
+/// Adds `/name` for `start..start + len`, clamped to the image's end; false when the tree is
+/// full.
 fn add_part(
-    tree: &mut crate::tree::FileTree,
-    data: &Blob,
+    tree: &mut FileTree,
+    parts: &Parts<'_>,
     name: &str,
     start: usize,
     len: usize,
-    end: usize,
     cx: &mut Context<'_>,
 ) -> bool {
+    let end = parts.end;
     if start < HEADER {
         cx.error(
             to_u64(start),
@@ -150,21 +144,7 @@ fn add_part(
         );
         return true;
     }
-    let declared_end = start.saturating_add(len);
-    if declared_end > end {
-        cx.error(
-            to_u64(start),
-            format!(
-                "{name} truncated: {} of {len} bytes present",
-                end.saturating_sub(start)
-            ),
-        );
-    }
-    let len = cx.cap_file(name.as_bytes(), declared_end.min(end).saturating_sub(start));
-    let content = data
-        .slice(start..start.saturating_add(len))
-        .unwrap_or_default();
-    cx.add(tree, Entry::file(name, content))
+    parts.add(tree, name, start, len, cx)
 }
 
 impl Format for TplinkFormat {
@@ -190,34 +170,23 @@ impl Format for TplinkFormat {
 
     fn extract(&self, data: &Blob, cx: &mut Context<'_>) -> Result<Extracted, Rejected> {
         let header = parse(data).ok_or_else(|| Rejected::new("not a plausible TP-Link header"))?;
-        let end = header.fw_length.min(data.len());
-        if header.fw_length > data.len() {
-            cx.error(
-                to_u64(data.len()),
-                format!(
-                    "image truncated: {} of {} bytes present",
-                    data.len(),
-                    header.fw_length
-                ),
-            );
-        }
+        let parts = Parts::new(data, header.fw_length, cx);
+        let end = parts.end;
         let mut tree = cx.new_tree();
         let variant = if let Some(inner) = inner_firmware(data, &header) {
             let _ = add_part(
                 &mut tree,
-                data,
+                &parts,
                 "bootloader",
                 HEADER,
                 inner.saturating_sub(HEADER),
-                end,
                 cx,
             ) && add_part(
                 &mut tree,
-                data,
+                &parts,
                 "firmware",
                 inner,
                 end.saturating_sub(inner),
-                end,
                 cx,
             );
             "v1-bootloader"
@@ -254,14 +223,13 @@ impl Format for TplinkFormat {
             }
             let _ = add_part(
                 &mut tree,
-                data,
+                &parts,
                 "kernel",
                 header.kernel_ofs,
                 header.kernel_len,
-                end,
                 cx,
             ) && (rootfs_len == 0 && !combined
-                || add_part(&mut tree, data, "rootfs", rootfs_ofs, rootfs_len, end, cx));
+                || add_part(&mut tree, &parts, "rootfs", rootfs_ofs, rootfs_len, cx));
             match (header.layout, combined) {
                 (Layout::V1, false) => "v1",
                 (Layout::V1, true) => "v1-combined",

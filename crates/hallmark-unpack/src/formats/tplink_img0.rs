@@ -13,8 +13,9 @@
 //! no checksum is verified.
 
 use crate::blob::Blob;
+use crate::bytes::{be32, to_u64, to_usize};
 use crate::format::{Context, Extracted, Format, FormatKind, Magic, Output, Rejected};
-use crate::tree::Entry;
+use crate::formats::parts::Parts;
 
 /// TP-Link VxWorks `IMG0` container.
 pub(crate) struct TplinkImg0Format;
@@ -28,15 +29,6 @@ const TABLE: usize = 0x40;
 const HEADER_MIN: usize = TABLE + 6 * 4;
 const HEADER_MAX: usize = 0x1000;
 
-fn be32(data: &[u8], at: usize) -> Option<usize> {
-    let bytes = data.get(at..at.checked_add(4)?)?;
-    usize::try_from(u32::from_be_bytes(bytes.try_into().ok()?)).ok()
-}
-
-fn to_u64(n: usize) -> u64 {
-    u64::try_from(n).unwrap_or(u64::MAX)
-}
-
 struct Header {
     size: usize,
     header_len: usize,
@@ -48,9 +40,9 @@ fn parse(data: &[u8]) -> Option<Header> {
     if !data.starts_with(b"IMG0") {
         return None;
     }
-    let size = be32(data, 4)?;
-    let header_len = be32(data, TABLE)?;
-    let field = |n: usize| be32(data, TABLE.checked_add(n.checked_mul(4)?)?);
+    let field = |n: usize| be32(data, TABLE.checked_add(n.checked_mul(4)?)?).map(to_usize);
+    let size = to_usize(be32(data, 4)?);
+    let header_len = field(0)?;
     let parts = [
         (header_len, field(1)?),
         (field(2)?, field(3)?),
@@ -91,17 +83,8 @@ impl Format for TplinkImg0Format {
 
     fn extract(&self, data: &Blob, cx: &mut Context<'_>) -> Result<Extracted, Rejected> {
         let header = parse(data).ok_or_else(|| Rejected::new("not a plausible IMG0 header"))?;
-        let end = header.size.min(data.len());
-        if header.size > data.len() {
-            cx.error(
-                to_u64(data.len()),
-                format!(
-                    "image truncated: {} of {} bytes present",
-                    data.len(),
-                    header.size
-                ),
-            );
-        }
+        let parts = Parts::new(data, header.size, cx);
+        let end = parts.end;
         let mut tree = cx.new_tree();
         let mut previous_end = header.header_len;
         for (slot, &(offset, len)) in header.parts.iter().enumerate() {
@@ -123,20 +106,7 @@ impl Format for TplinkImg0Format {
                 );
                 continue;
             }
-            if part_end > end {
-                cx.error(
-                    to_u64(offset),
-                    format!(
-                        "{name} truncated: {} of {len} bytes present",
-                        end.saturating_sub(offset)
-                    ),
-                );
-            }
-            let len = cx.cap_file(name.as_bytes(), part_end.min(end).saturating_sub(offset));
-            let content = data
-                .slice(offset..offset.saturating_add(len))
-                .unwrap_or_default();
-            if !cx.add(&mut tree, Entry::file(&name, content)) {
+            if !parts.add(&mut tree, &name, offset, len, cx) {
                 break;
             }
             previous_end = previous_end.max(part_end);

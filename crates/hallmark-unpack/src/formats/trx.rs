@@ -10,26 +10,15 @@
 //! not rejected. The extent is the declared length. Flags are not interpreted.
 
 use crate::blob::Blob;
+use crate::bytes::{le32, to_u64, to_usize};
 use crate::format::{Context, Extracted, Format, FormatKind, Magic, Output, Rejected};
+use crate::formats::parts::Parts;
 use crate::tree::Entry;
 
 /// Broadcom TRX image.
 pub(crate) struct TrxFormat;
 
 const MAGICS: &[Magic] = &[Magic::at_start(b"HDR0")];
-
-fn le32(data: &[u8], at: usize) -> Option<u32> {
-    let bytes = data.get(at..at.checked_add(4)?)?;
-    Some(u32::from_le_bytes(bytes.try_into().ok()?))
-}
-
-fn to_usize(n: u32) -> usize {
-    usize::try_from(n).unwrap_or(usize::MAX)
-}
-
-fn to_u64(n: usize) -> u64 {
-    u64::try_from(n).unwrap_or(u64::MAX)
-}
 
 struct Header {
     len: usize,
@@ -91,17 +80,9 @@ impl Format for TrxFormat {
 
     fn extract(&self, data: &Blob, cx: &mut Context<'_>) -> Result<Extracted, Rejected> {
         let header = parse(data).ok_or_else(|| Rejected::new("not a plausible TRX header"))?;
-        let end = header.len.min(data.len());
-        if header.len > data.len() {
-            cx.error(
-                to_u64(data.len()),
-                format!(
-                    "image truncated: {} of {} bytes present",
-                    data.len(),
-                    header.len
-                ),
-            );
-        } else {
+        let parts = Parts::new(data, header.len, cx);
+        let end = parts.end;
+        if header.len <= data.len() {
             let covered = data.get(12..header.len).unwrap_or(&[]);
             // TRX stores the CRC-32 register without the final inversion.
             let computed = !crc32fast::hash(covered);
@@ -150,10 +131,7 @@ impl Format for TrxFormat {
                 .map_or(header.len, |&(_, next)| next)
                 .min(end);
             let name = format!("partition-{}", slot.saturating_add(1));
-            let len = cx.cap_file(name.as_bytes(), stop.saturating_sub(start));
-            let content = data
-                .slice(start.min(end)..start.saturating_add(len).min(end))
-                .unwrap_or_default();
+            let content = parts.carve(&name, start, stop.saturating_sub(start), cx);
             if !cx.add(&mut tree, Entry::file(&name, content)) {
                 break;
             }

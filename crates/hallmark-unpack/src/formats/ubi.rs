@@ -48,7 +48,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::blob::Blob;
+use crate::bytes::{be16, be32, be64, to_u64, to_usize};
 use crate::format::{Context, Extracted, Format, FormatKind, Magic, Output, Rejected};
+use crate::formats::damage::Damage;
 use crate::formats::ubifs::crc;
 use crate::limits::LimitKind;
 use crate::tree::{Entry, FileTree, escape_path};
@@ -77,30 +79,6 @@ const MIN_PEB: usize = 512;
 const MAX_PEB: usize = 16 << 20;
 /// Header offsets the PEB size is computed from.
 const SPACING_SAMPLES: usize = 16;
-/// Errors recorded individually; later ones are counted.
-const MAX_ERRORS: usize = 64;
-
-fn be32(d: &[u8], at: usize) -> Option<u32> {
-    d.get(at..at.checked_add(4)?)?
-        .try_into()
-        .ok()
-        .map(u32::from_be_bytes)
-}
-
-fn be64(d: &[u8], at: usize) -> Option<u64> {
-    d.get(at..at.checked_add(8)?)?
-        .try_into()
-        .ok()
-        .map(u64::from_be_bytes)
-}
-
-fn u64_of(n: usize) -> u64 {
-    u64::try_from(n).unwrap_or(u64::MAX)
-}
-
-fn usize_of(n: u32) -> usize {
-    usize::try_from(n).unwrap_or(usize::MAX)
-}
 
 fn header_crc_ok(hdr: &[u8]) -> bool {
     match (hdr.get(..HDR_CRC_LEN), be32(hdr, HDR_CRC_LEN)) {
@@ -138,8 +116,8 @@ fn ec_header(d: &[u8]) -> Option<Result<Ec, String>> {
         return Some(Err("erase-counter header CRC mismatch".into()));
     }
     let version = hdr.get(4).copied().unwrap_or(0);
-    let vid_offset = usize_of(be32(hdr, 16).unwrap_or(0));
-    let data_offset = usize_of(be32(hdr, 20).unwrap_or(0));
+    let vid_offset = to_usize(be32(hdr, 16).unwrap_or(0));
+    let data_offset = to_usize(be32(hdr, 20).unwrap_or(0));
     if version != 1 {
         return Some(Err(format!("UBI version {version}")));
     }
@@ -228,10 +206,7 @@ fn volume_table(leb: &[u8]) -> (BTreeMap<u32, Record>, usize) {
         if reserved_pebs == 0 {
             continue;
         }
-        let name_len = usize::from(u16::from_be_bytes([
-            rec.get(14).copied().unwrap_or(0),
-            rec.get(15).copied().unwrap_or(0),
-        ]));
+        let name_len = usize::from(be16(rec, 14).unwrap_or(0));
         let name = rec
             .get(16..16usize.saturating_add(name_len.min(127)))
             .unwrap_or(&[])
@@ -301,22 +276,6 @@ fn peb_size(data: &[u8], first: &Ec) -> Option<usize> {
     }
 }
 
-struct Damage {
-    reported: usize,
-    suppressed: usize,
-}
-
-impl Damage {
-    fn note(&mut self, cx: &mut Context<'_>, offset: usize, message: impl Into<String>) {
-        if self.reported < MAX_ERRORS {
-            self.reported = self.reported.saturating_add(1);
-            cx.error(u64_of(offset), message);
-        } else {
-            self.suppressed = self.suppressed.saturating_add(1);
-        }
-    }
-}
-
 /// The image's PEBs as read.
 struct Image<'a> {
     data: &'a [u8],
@@ -342,7 +301,7 @@ impl<'a> Image<'a> {
         if !(vid.copy_flag || vid.vol_type == STATIC) {
             return true;
         }
-        let size = usize_of(vid.data_size);
+        let size = to_usize(vid.data_size);
         if size > leb_size {
             return false;
         }
@@ -385,23 +344,20 @@ impl Format for UbiFormat {
             data,
             peb,
             ec,
-            damage: Damage {
-                reported: 0,
-                suppressed: 0,
-            },
+            damage: Damage::default(),
         };
         let (vids, end) = read_pebs(&mut image, cx);
         let mut tree = cx.new_tree();
         build_volumes(&mut image, cx, &vids, &mut tree);
-        if image.damage.suppressed > 0 {
+        if image.damage.suppressed() > 0 {
             cx.error(
                 0,
-                format!("{} further errors not listed", image.damage.suppressed),
+                format!("{} further errors not listed", image.damage.suppressed()),
             );
         }
         cx.charge_tree(&tree);
         Ok(Extracted {
-            consumed: u64_of(end.max(1)),
+            consumed: to_u64(end.max(1)),
             output: Output::Tree(tree),
             variant: None,
         })
@@ -432,7 +388,7 @@ fn read_pebs(image: &mut Image<'_>, cx: &mut Context<'_>) -> (Vec<Vid>, usize) {
             Some(Err(why)) => {
                 image
                     .damage
-                    .note(cx, offset, format!("PEB {index}: {why}; read anyway"));
+                    .record(cx, offset, format!("PEB {index}: {why}; read anyway"));
             }
             None if chunk.iter().all(|&b| b == 0xff) => {
                 index = index.saturating_add(1);
@@ -449,7 +405,7 @@ fn read_pebs(image: &mut Image<'_>, cx: &mut Context<'_>) -> (Vec<Vid>, usize) {
             }
         }
         if let Some(bad) = damaged.take() {
-            image.damage.note(
+            image.damage.record(
                 cx,
                 image.peb_offset(bad),
                 format!("PEB {bad} has no erase-counter header"),
@@ -460,7 +416,7 @@ fn read_pebs(image: &mut Image<'_>, cx: &mut Context<'_>) -> (Vec<Vid>, usize) {
         match chunk.get(vid_at..vid_at.saturating_add(HDR)) {
             Some(hdr) if hdr.starts_with(VID_MAGIC) => match vid_header(hdr, index) {
                 Ok(vid) => vids.push(vid),
-                Err(why) => image.damage.note(
+                Err(why) => image.damage.record(
                     cx,
                     offset.saturating_add(vid_at),
                     format!("PEB {index}: {why}; skipped"),
@@ -469,7 +425,7 @@ fn read_pebs(image: &mut Image<'_>, cx: &mut Context<'_>) -> (Vec<Vid>, usize) {
             // Unmapped PEB (free) or cut before its volume-id header.
             Some(hdr) if hdr.iter().all(|&b| b == 0xff) => {}
             None => {}
-            Some(_) => image.damage.note(
+            Some(_) => image.damage.record(
                 cx,
                 offset.saturating_add(vid_at),
                 format!("PEB {index}: damaged volume-id header; skipped"),
@@ -492,7 +448,7 @@ fn pick_lebs(image: &Image<'_>, vids: &[Vid]) -> BTreeMap<(u32, u32), Vid> {
         let leb_size = image
             .peb
             .saturating_sub(image.ec.data_offset)
-            .saturating_sub(usize_of(list.first().map_or(0, |v| v.data_pad)));
+            .saturating_sub(to_usize(list.first().map_or(0, |v| v.data_pad)));
         let best = list
             .iter()
             .find(|v| image.data_intact(v, leb_size))
@@ -518,7 +474,7 @@ fn build_volumes(image: &mut Image<'_>, cx: &mut Context<'_>, vids: &[Vid], tree
             table = Some(records);
             break;
         }
-        image.damage.note(
+        image.damage.record(
             cx,
             image.peb_offset(vid.peb),
             format!("volume table copy {lnum}: {bad} damaged records"),
@@ -532,7 +488,7 @@ fn build_volumes(image: &mut Image<'_>, cx: &mut Context<'_>, vids: &[Vid], tree
     let table = table.unwrap_or_else(|| {
         image
             .damage
-            .note(cx, 0, "no volume table; volumes named by their ids");
+            .record(cx, 0, "no volume table; volumes named by their ids");
         BTreeMap::new()
     });
     let mut ids: BTreeSet<u32> = table.keys().copied().collect();
@@ -541,7 +497,7 @@ fn build_volumes(image: &mut Image<'_>, cx: &mut Context<'_>, vids: &[Vid], tree
             continue;
         }
         if have_table && !table.contains_key(&vol) {
-            image.damage.note(
+            image.damage.record(
                 cx,
                 0,
                 format!(
@@ -555,7 +511,7 @@ fn build_volumes(image: &mut Image<'_>, cx: &mut Context<'_>, vids: &[Vid], tree
     let limits = cx.limits();
     let mut fill_left = limits
         .max_ratio
-        .saturating_mul(u64_of(image.data.len()))
+        .saturating_mul(to_u64(image.data.len()))
         .max(limits.ratio_floor_bytes);
     let mut names: BTreeSet<Vec<u8>> = BTreeSet::new();
     for vol in ids {
@@ -572,7 +528,7 @@ fn build_volumes(image: &mut Image<'_>, cx: &mut Context<'_>, vids: &[Vid], tree
             names.insert(name.clone());
         }
         if record.is_some_and(|r| r.upd_marker) {
-            image.damage.note(
+            image.damage.record(
                 cx,
                 0,
                 format!(
@@ -610,7 +566,7 @@ fn volume(
     let leb_size = image
         .peb
         .saturating_sub(image.ec.data_offset)
-        .saturating_sub(usize_of(data_pad));
+        .saturating_sub(to_usize(data_pad));
     let is_static = record.map_or_else(
         || mine.first().is_some_and(|(_, v)| v.vol_type == STATIC),
         |r| r.vol_type == STATIC,
@@ -631,16 +587,16 @@ fn volume(
             match by_lnum.remove(&lnum) {
                 Some(vid) => {
                     if !image.data_intact(&vid, leb_size) {
-                        image.damage.note(
+                        image.damage.record(
                             cx,
                             image.peb_offset(vid.peb),
                             format!("volume {} LEB {lnum}: data CRC mismatch", escape_path(name)),
                         );
                     }
-                    layout.push((Some(vid), usize_of(vid.data_size).min(leb_size)));
+                    layout.push((Some(vid), to_usize(vid.data_size).min(leb_size)));
                 }
                 None => {
-                    image.damage.note(
+                    image.damage.record(
                         cx,
                         0,
                         format!("volume {} LEB {lnum} is missing", escape_path(name)),
@@ -653,7 +609,7 @@ fn volume(
         let mut next = 0u32;
         for (lnum, vid) in &mine {
             if *lnum >= reserved {
-                image.damage.note(
+                image.damage.record(
                     cx,
                     image.peb_offset(vid.peb),
                     format!(
@@ -664,7 +620,7 @@ fn volume(
                 continue;
             }
             // Unmapped LEBs before this one read as erased flash.
-            let gap = u64::from(lnum.saturating_sub(next)).saturating_mul(u64_of(leb_size));
+            let gap = u64::from(lnum.saturating_sub(next)).saturating_mul(to_u64(leb_size));
             if gap > *fill_left {
                 cx.truncate(
                     LimitKind::Ratio,
@@ -683,8 +639,8 @@ fn volume(
             next = lnum.saturating_add(1);
         }
     }
-    let total: u64 = layout.iter().map(|(_, n)| u64_of(*n)).sum();
-    let capped = u64_of(cx.cap_file(name, usize::try_from(total).unwrap_or(usize::MAX)));
+    let total: u64 = layout.iter().map(|(_, n)| to_u64(*n)).sum();
+    let capped = to_u64(cx.cap_file(name, usize::try_from(total).unwrap_or(usize::MAX)));
     let granted = usize::try_from(cx.reserve(name, capped)).unwrap_or(usize::MAX);
     let mut out: Vec<u8> = Vec::with_capacity(granted);
     for (vid, n) in layout {
@@ -698,7 +654,7 @@ fn volume(
             let bytes = image.leb_data(&vid, leb_size);
             out.extend_from_slice(bytes.get(..n).unwrap_or(bytes));
             if out.len() < start.saturating_add(n) {
-                image.damage.note(
+                image.damage.record(
                     cx,
                     image.peb_offset(vid.peb),
                     format!(

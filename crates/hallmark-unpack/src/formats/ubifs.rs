@@ -54,8 +54,13 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::ops::Bound;
 
 use crate::blob::Blob;
+use crate::bytes::{le16, le32, le64, to_u64, to_usize};
 use crate::codec::{self, Codec};
 use crate::format::{Context, Extracted, Format, FormatKind, Magic, Output, Rejected};
+use crate::formats::damage::Damage;
+use crate::formats::mode::{
+    S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, device_kind,
+};
 use crate::limits::LimitKind;
 use crate::tree::{Entry, EntryKind, FileTree, escape_path};
 
@@ -110,37 +115,6 @@ const ROOT_INO: u64 = 1;
 const MAX_NLEN: usize = 255;
 /// Deepest index accepted (the kernel's `UBIFS_MAX_LEVELS`).
 const MAX_LEVELS: u16 = 512;
-/// Errors recorded individually per image; later ones are counted.
-const MAX_ERRORS: usize = 64;
-
-fn u16_at(d: &[u8], at: usize) -> Option<u16> {
-    d.get(at..at.checked_add(2)?)?
-        .try_into()
-        .ok()
-        .map(u16::from_le_bytes)
-}
-
-fn u32_at(d: &[u8], at: usize) -> Option<u32> {
-    d.get(at..at.checked_add(4)?)?
-        .try_into()
-        .ok()
-        .map(u32::from_le_bytes)
-}
-
-fn u64_at(d: &[u8], at: usize) -> Option<u64> {
-    d.get(at..at.checked_add(8)?)?
-        .try_into()
-        .ok()
-        .map(u64::from_le_bytes)
-}
-
-fn usize_of(n: u64) -> usize {
-    usize::try_from(n).unwrap_or(usize::MAX)
-}
-
-fn u64_of(n: usize) -> u64 {
-    u64::try_from(n).unwrap_or(u64::MAX)
-}
 
 fn align8(n: usize) -> Option<usize> {
     n.checked_next_multiple_of(8)
@@ -164,8 +138,8 @@ fn header(d: &[u8]) -> Option<Header> {
         return None;
     }
     Some(Header {
-        sqnum: u64_at(d, 8)?,
-        len: usize::try_from(u32_at(d, 16)?).ok()?,
+        sqnum: le64(d, 8)?,
+        len: usize::try_from(le32(d, 16)?).ok()?,
         kind: *d.get(20)?,
     })
 }
@@ -179,7 +153,7 @@ fn checked_node(d: &[u8]) -> Result<(Header, &[u8]), String> {
     let node = d
         .get(..h.len)
         .ok_or_else(|| format!("node of {} bytes runs past its LEB", h.len))?;
-    let stored = u32_at(node, 4).unwrap_or(0);
+    let stored = le32(node, 4).unwrap_or(0);
     let computed = crc(node.get(8..).unwrap_or(&[]));
     if stored != computed {
         return Err(format!(
@@ -204,7 +178,7 @@ fn superblock(data: &[u8]) -> Result<Superblock, String> {
     if h.kind != SB_NODE || h.len < SB_NODE_SZ {
         return Err(format!("type {} node of {} bytes", h.kind, h.len));
     }
-    let field = |at| u32_at(node, at).unwrap_or(0);
+    let field = |at| le32(node, at).unwrap_or(0);
     let leb_size = usize::try_from(field(36)).unwrap_or(0);
     let min_io = usize::try_from(field(32)).unwrap_or(0);
     let leb_cnt = field(40);
@@ -223,7 +197,7 @@ fn superblock(data: &[u8]) -> Result<Superblock, String> {
         leb_size,
         leb_cnt,
         log_lebs,
-        default_compr: u16_at(node, 84).unwrap_or(0),
+        default_compr: le16(node, 84).unwrap_or(0),
     })
 }
 
@@ -373,14 +347,14 @@ struct Inode<'a> {
 }
 
 fn inode(node: &[u8]) -> Option<Inode<'_>> {
-    let data_len = usize::try_from(u32_at(node, 112)?).ok()?;
+    let data_len = usize::try_from(le32(node, 112)?).ok()?;
     let data = node.get(INO_NODE_SZ..INO_NODE_SZ.checked_add(data_len)?)?;
     Some(Inode {
-        size: u64_at(node, 48)?,
-        mtime: i64::try_from(u64_at(node, 72)?).unwrap_or(i64::MAX),
-        uid: u32_at(node, 96)?,
-        gid: u32_at(node, 100)?,
-        mode: u32_at(node, 104)?,
+        size: le64(node, 48)?,
+        mtime: i64::try_from(le64(node, 72)?).unwrap_or(i64::MAX),
+        uid: le32(node, 96)?,
+        gid: le32(node, 100)?,
+        mode: le32(node, 104)?,
         data,
     })
 }
@@ -389,43 +363,13 @@ fn inode(node: &[u8]) -> Option<Inode<'_>> {
 /// bytes).
 fn device(data: &[u8]) -> (u32, u32) {
     let dev = match data.len() {
-        4 => u32_at(data, 0).unwrap_or(0),
-        8 => u32::try_from(u64_at(data, 0).unwrap_or(0) & 0xffff_ffff).unwrap_or(0),
+        4 => le32(data, 0).unwrap_or(0),
+        8 => u32::try_from(le64(data, 0).unwrap_or(0) & 0xffff_ffff).unwrap_or(0),
         _ => 0,
     };
     let major = (dev & 0xfff00) >> 8;
     let minor = (dev & 0xff) | ((dev >> 12) & 0xfff00);
     (major, minor)
-}
-
-/// Bounded error reporting: a hostile image can be damaged in every node.
-struct Damage {
-    reported: usize,
-    suppressed: usize,
-}
-
-impl Damage {
-    fn new() -> Damage {
-        Damage {
-            reported: 0,
-            suppressed: 0,
-        }
-    }
-
-    fn note(&mut self, cx: &mut Context<'_>, offset: usize, message: impl Into<String>) {
-        if self.reported < MAX_ERRORS {
-            self.reported = self.reported.saturating_add(1);
-            cx.error(u64_of(offset), message);
-        } else {
-            self.suppressed = self.suppressed.saturating_add(1);
-        }
-    }
-
-    fn finish(self, cx: &mut Context<'_>) {
-        if self.suppressed > 0 {
-            cx.error(0, format!("{} further errors not listed", self.suppressed));
-        }
-    }
 }
 
 /// The volume as LEBs, and the reading state.
@@ -450,7 +394,7 @@ const CHECK_FLOOR: u64 = 64 << 20;
 impl<'a> Reader<'a> {
     /// [`checked_node`], charged to the checking budget.
     fn check(&mut self, d: &'a [u8]) -> Result<(Header, &'a [u8]), String> {
-        let len = header(d).map_or(0, |h| u64_of(h.len.min(d.len())));
+        let len = header(d).map_or(0, |h| to_u64(h.len.min(d.len())));
         if len > self.check_left {
             self.check_spent = true;
             return Err("node checking budget spent".into());
@@ -531,12 +475,12 @@ impl<'a> Reader<'a> {
                 Ok(found) => found,
                 Err(why) => {
                     self.damage
-                        .note(cx, at, format!("LEB {lnum} offset {pos}: {why}"));
+                        .record(cx, at, format!("LEB {lnum} offset {pos}: {why}"));
                     break;
                 }
             };
             let step = if h.kind == PAD_NODE {
-                let pad = usize::try_from(u32_at(node, CH_SZ).unwrap_or(0)).unwrap_or(0);
+                let pad = usize::try_from(le32(node, CH_SZ).unwrap_or(0)).unwrap_or(0);
                 h.len.max(PAD_NODE_SZ).saturating_add(pad)
             } else {
                 out.push((at, h, node));
@@ -557,10 +501,10 @@ impl<'a> Reader<'a> {
                 if h.kind != MST_NODE || h.len < MST_NODE_SZ {
                     continue;
                 }
-                let field = |at| u32_at(node, at).unwrap_or(0);
+                let field = |at| le32(node, at).unwrap_or(0);
                 let master = Master {
                     sqnum: h.sqnum,
-                    cmt_no: u64_at(node, 32).unwrap_or(0),
+                    cmt_no: le64(node, 32).unwrap_or(0),
                     log_lnum: field(44),
                     root_lnum: field(48),
                     root_offs: field(52),
@@ -588,10 +532,10 @@ impl<'a> Reader<'a> {
             Ok(Some(Change::Data { key, loc })) => nodes.put_data(key, loc),
             Ok(Some(Change::Trunc { .. })) => {
                 self.damage
-                    .note(cx, pos, "truncation node referenced by the index");
+                    .record(cx, pos, "truncation node referenced by the index");
             }
             Ok(None) => {}
-            Err(why) => self.damage.note(cx, pos, why),
+            Err(why) => self.damage.record(cx, pos, why),
         }
     }
 
@@ -609,7 +553,7 @@ impl<'a> Reader<'a> {
                 if !reported_cycle {
                     reported_cycle = true;
                     let at = self.leb_start(lnum).unwrap_or(0);
-                    self.damage.note(
+                    self.damage.record(
                         cx,
                         at,
                         format!("index node {lnum}:{offs} referenced twice (cycle or shared subtree); read once"),
@@ -621,22 +565,22 @@ impl<'a> Reader<'a> {
                 Ok(found) => found,
                 Err(why) => {
                     let at = self.leb_start(lnum).unwrap_or(0);
-                    self.damage.note(cx, at, format!("index: {why}"));
+                    self.damage.record(cx, at, format!("index: {why}"));
                     continue;
                 }
             };
             if h.kind != IDX_NODE {
-                self.damage.note(
+                self.damage.record(
                     cx,
                     pos,
                     format!("index branch {lnum}:{offs} leads to a type {} node", h.kind),
                 );
                 continue;
             }
-            let count = usize::from(u16_at(node, 24).unwrap_or(0));
-            let level = u16_at(node, 26).unwrap_or(0);
+            let count = usize::from(le16(node, 24).unwrap_or(0));
+            let level = le16(node, 26).unwrap_or(0);
             if want_level.is_some_and(|want| want != level) || level > MAX_LEVELS {
-                self.damage.note(
+                self.damage.record(
                     cx,
                     pos,
                     format!("index node {lnum}:{offs} has level {level}, expected {want_level:?}"),
@@ -646,7 +590,7 @@ impl<'a> Reader<'a> {
             let body = h.len.saturating_sub(IDX_NODE_SZ);
             let branch_sz = body.checked_div(count).unwrap_or(0);
             if count == 0 || branch_sz < BRANCH_SZ || body.checked_rem(count) != Some(0) {
-                self.damage.note(
+                self.damage.record(
                     cx,
                     pos,
                     format!("index node {lnum}:{offs}: {count} branches in {body} bytes"),
@@ -659,7 +603,7 @@ impl<'a> Reader<'a> {
                     .and_then(|o| o.checked_add(IDX_NODE_SZ))
                     .unwrap_or(usize::MAX);
                 let (Some(child_lnum), Some(child_offs)) =
-                    (u32_at(node, at), u32_at(node, at.saturating_add(4)))
+                    (le32(node, at), le32(node, at.saturating_add(4)))
                 else {
                     break;
                 };
@@ -672,7 +616,7 @@ impl<'a> Reader<'a> {
                 }
                 match self.node(child_lnum, child_offs) {
                     Ok((leaf_pos, leaf_h, leaf)) => self.leaf(cx, nodes, leaf_pos, leaf_h, leaf),
-                    Err(why) => self.damage.note(cx, pos, format!("index leaf: {why}")),
+                    Err(why) => self.damage.record(cx, pos, format!("index leaf: {why}")),
                 }
             }
         }
@@ -695,10 +639,10 @@ impl<'a> Reader<'a> {
             for (pos, h, node) in self.scan(cx, lnum, 0) {
                 match cs_sqnum {
                     None => {
-                        let cmt_no = u64_at(node, CH_SZ);
+                        let cmt_no = le64(node, CH_SZ);
                         if h.kind != CS_NODE || h.len < CS_NODE_SZ || cmt_no != Some(master.cmt_no)
                         {
-                            self.damage.note(
+                            self.damage.record(
                                 cx,
                                 pos,
                                 "log does not start with this commit's start node; journal not replayed",
@@ -710,8 +654,8 @@ impl<'a> Reader<'a> {
                     // Older than this commit: the end of the log.
                     Some(cs) if h.sqnum < cs => break 'log,
                     Some(_) if h.kind == REF_NODE && h.len >= REF_NODE_SZ => {
-                        let bud_lnum = u32_at(node, CH_SZ).unwrap_or(u32::MAX);
-                        let bud_offs = u32_at(node, CH_SZ.saturating_add(4)).unwrap_or(0);
+                        let bud_lnum = le32(node, CH_SZ).unwrap_or(u32::MAX);
+                        let bud_offs = le32(node, CH_SZ.saturating_add(4)).unwrap_or(0);
                         buds.push((h.sqnum, bud_lnum, bud_offs));
                     }
                     Some(_) => {}
@@ -744,7 +688,7 @@ impl<'a> Reader<'a> {
                 match change(h, pos, node) {
                     Ok(Some(c)) => changes.push((h.sqnum, c)),
                     Ok(None) => {}
-                    Err(why) => self.damage.note(cx, pos, why),
+                    Err(why) => self.damage.record(cx, pos, why),
                 }
             }
         }
@@ -784,7 +728,7 @@ fn change(h: Header, pos: usize, node: &[u8]) -> Result<Option<Change>, String> 
         len: h.len,
         sqnum: h.sqnum,
     };
-    let inum = u64::from(u32_at(node, CH_SZ).unwrap_or(0));
+    let inum = u64::from(le32(node, CH_SZ).unwrap_or(0));
     let short = |what: &str| format!("{what} node of {} bytes is too short", h.len);
     Ok(Some(match h.kind {
         INO_NODE => {
@@ -794,14 +738,14 @@ fn change(h: Header, pos: usize, node: &[u8]) -> Result<Option<Change>, String> 
             Change::Inode {
                 inum,
                 loc,
-                unlinked: u32_at(node, 92) == Some(0),
+                unlinked: le32(node, 92) == Some(0),
             }
         }
         DATA_NODE => {
             if h.len < DATA_NODE_SZ {
                 return Err(short("data"));
             }
-            let block = u32_at(node, CH_SZ.saturating_add(4)).unwrap_or(0) & KEY_BLOCK_MASK;
+            let block = le32(node, CH_SZ.saturating_add(4)).unwrap_or(0) & KEY_BLOCK_MASK;
             Change::Data {
                 key: (inum, block),
                 loc,
@@ -811,7 +755,7 @@ fn change(h: Header, pos: usize, node: &[u8]) -> Result<Option<Change>, String> 
             if h.len < DENT_NODE_SZ {
                 return Err(short("directory entry"));
             }
-            let nlen = usize::from(u16_at(node, 50).unwrap_or(0));
+            let nlen = usize::from(le16(node, 50).unwrap_or(0));
             let name = node
                 .get(DENT_NODE_SZ..DENT_NODE_SZ.saturating_add(nlen))
                 .filter(|_| nlen <= MAX_NLEN)
@@ -820,7 +764,7 @@ fn change(h: Header, pos: usize, node: &[u8]) -> Result<Option<Change>, String> 
                 parent: inum,
                 name: name.to_vec(),
                 dent: Dent {
-                    inum: u64_at(node, 40).unwrap_or(0),
+                    inum: le64(node, 40).unwrap_or(0),
                     sqnum: h.sqnum,
                     pos,
                 },
@@ -832,7 +776,7 @@ fn change(h: Header, pos: usize, node: &[u8]) -> Result<Option<Change>, String> 
             }
             Change::Trunc {
                 inum,
-                new_size: u64_at(node, 48).unwrap_or(0),
+                new_size: le64(node, 48).unwrap_or(0),
             }
         }
         XENT_NODE | PAD_NODE | CS_NODE | REF_NODE => return Ok(None),
@@ -876,7 +820,7 @@ impl Builder<'_, '_> {
         } else {
             self.reader
                 .damage
-                .note(cx, 0, "the root directory's inode is missing");
+                .record(cx, 0, "the root directory's inode is missing");
         }
         let mut dirs_seen: HashSet<u64> = HashSet::from([ROOT_INO]);
         let mut queue: VecDeque<(u64, Vec<u8>)> = VecDeque::from([(ROOT_INO, Vec::new())]);
@@ -896,7 +840,7 @@ impl Builder<'_, '_> {
                     || name.contains(&b'/')
                     || name.contains(&0)
                 {
-                    self.reader.damage.note(
+                    self.reader.damage.record(
                         cx,
                         dent.pos,
                         format!(
@@ -923,7 +867,7 @@ impl Builder<'_, '_> {
     ) -> Option<u64> {
         let inum = dent.inum;
         let Some(loc) = self.nodes.inodes.get(&inum).copied() else {
-            self.reader.damage.note(
+            self.reader.damage.record(
                 cx,
                 dent.pos,
                 format!("{}: inode {inum} is missing", escape_path(path)),
@@ -932,7 +876,7 @@ impl Builder<'_, '_> {
         };
         let bytes = self.node_bytes(&loc);
         let Some(ino) = inode(bytes) else {
-            self.reader.damage.note(
+            self.reader.damage.record(
                 cx,
                 loc.pos,
                 format!("{}: inode {inum} is malformed", escape_path(path)),
@@ -940,22 +884,18 @@ impl Builder<'_, '_> {
             return None;
         };
         let (size, mode, uid, gid, mtime) = (ino.size, ino.mode, ino.uid, ino.gid, ino.mtime);
-        let kind = match mode & 0o170000 {
-            0o100000 => EntryKind::File,
-            0o040000 => EntryKind::Dir,
-            0o120000 => EntryKind::Symlink(ino.data.to_vec()),
-            0o020000 | 0o060000 => {
+        let kind = match mode & S_IFMT {
+            S_IFREG => EntryKind::File,
+            S_IFDIR => EntryKind::Dir,
+            S_IFLNK => EntryKind::Symlink(ino.data.to_vec()),
+            kind @ (S_IFCHR | S_IFBLK) => {
                 let (major, minor) = device(ino.data);
-                if mode & 0o170000 == 0o020000 {
-                    EntryKind::CharDevice { major, minor }
-                } else {
-                    EntryKind::BlockDevice { major, minor }
-                }
+                device_kind(kind, major, minor)
             }
-            0o010000 => EntryKind::Fifo,
-            0o140000 => EntryKind::Socket,
+            S_IFIFO => EntryKind::Fifo,
+            S_IFSOCK => EntryKind::Socket,
             other => {
-                self.reader.damage.note(
+                self.reader.damage.record(
                     cx,
                     loc.pos,
                     format!("{}: unknown file type {other:#o}", escape_path(path)),
@@ -965,7 +905,7 @@ impl Builder<'_, '_> {
         };
         let is_dir = kind == EntryKind::Dir;
         if is_dir && !dirs_seen.insert(inum) {
-            self.reader.damage.note(
+            self.reader.damage.record(
                 cx,
                 loc.pos,
                 format!(
@@ -999,7 +939,7 @@ impl Builder<'_, '_> {
 
     /// The content of regular file `inum` of `size` bytes, within the limits.
     fn content(&mut self, cx: &mut Context<'_>, path: &[u8], inum: u64, size: u64) -> Blob {
-        let capped = u64_of(cx.cap_file(path, usize_of(size)));
+        let capped = to_u64(cx.cap_file(path, to_usize(size)));
         let blocks: Vec<(u32, Loc)> = self
             .nodes
             .data
@@ -1035,12 +975,12 @@ impl Builder<'_, '_> {
         }
         self.fill_left = room.saturating_sub(len.saturating_sub(covered));
         let granted = cx.reserve(path, len);
-        let mut out = vec![0u8; usize_of(granted)];
+        let mut out = vec![0u8; to_usize(granted)];
         for (i, (block, loc)) in blocks.iter().enumerate() {
             if i % 256 == 255 && cx.time_up("decompressing UBIFS data") {
                 break;
             }
-            let start = usize_of(u64::from(*block).saturating_mul(BLOCK_U64));
+            let start = to_usize(u64::from(*block).saturating_mul(BLOCK_U64));
             let Some(dest) = out.get_mut(start..) else {
                 break;
             };
@@ -1056,7 +996,7 @@ impl Builder<'_, '_> {
                         d.copy_from_slice(s);
                     }
                 }
-                Err(why) => self.reader.damage.note(
+                Err(why) => self.reader.damage.record(
                     cx,
                     loc.pos,
                     format!("{} block {block}: {why}", escape_path(path)),
@@ -1069,8 +1009,8 @@ impl Builder<'_, '_> {
 
 /// The uncompressed bytes of a data node.
 fn block_data(node: &[u8]) -> Result<Vec<u8>, String> {
-    let size = usize::try_from(u32_at(node, 40).unwrap_or(0)).unwrap_or(usize::MAX);
-    let compr = u16_at(node, 44).unwrap_or(0);
+    let size = usize::try_from(le32(node, 40).unwrap_or(0)).unwrap_or(usize::MAX);
+    let compr = le16(node, 44).unwrap_or(0);
     let payload = node.get(DATA_NODE_SZ..).unwrap_or(&[]);
     if size > BLOCK {
         return Err(format!("block of {size} bytes"));
@@ -1121,15 +1061,15 @@ impl Format for UbifsFormat {
 
     fn extract(&self, data: &Blob, cx: &mut Context<'_>) -> Result<Extracted, Rejected> {
         let sb = superblock(data).map_err(|why| Rejected::new(format!("superblock: {why}")))?;
-        let extent = u64_of(sb.leb_size)
+        let extent = to_u64(sb.leb_size)
             .saturating_mul(u64::from(sb.leb_cnt))
-            .min(u64_of(data.len()));
+            .min(to_u64(data.len()));
         let mut reader = Reader {
             data,
             leb_size: sb.leb_size,
             leb_cnt: sb.leb_cnt,
-            damage: Damage::new(),
-            check_left: u64_of(data.len())
+            damage: Damage::default(),
+            check_left: to_u64(data.len())
                 .saturating_mul(CHECK_PASSES)
                 .saturating_add(CHECK_FLOOR),
             check_spent: false,
@@ -1139,7 +1079,7 @@ impl Format for UbifsFormat {
         match reader.master(cx) {
             None => reader
                 .damage
-                .note(cx, sb.leb_size, "no valid master node in LEBs 1 and 2"),
+                .record(cx, sb.leb_size, "no valid master node in LEBs 1 and 2"),
             Some(master) => {
                 if reader.walk_index(cx, &master, &mut nodes) {
                     reader.replay(cx, &master, sb.log_lebs, &mut nodes);
@@ -1147,7 +1087,7 @@ impl Format for UbifsFormat {
                 let limits = cx.limits();
                 let fill_left = limits
                     .max_ratio
-                    .saturating_mul(u64_of(data.len()))
+                    .saturating_mul(to_u64(data.len()))
                     .max(limits.ratio_floor_bytes);
                 let mut builder = Builder {
                     reader: &mut reader,
@@ -1161,7 +1101,12 @@ impl Format for UbifsFormat {
                 tree = builder.tree;
             }
         }
-        reader.damage.finish(cx);
+        if reader.damage.suppressed() > 0 {
+            cx.error(
+                0,
+                format!("{} further errors not listed", reader.damage.suppressed()),
+            );
+        }
         if reader.check_spent {
             cx.error(
                 0,
@@ -1170,7 +1115,7 @@ impl Format for UbifsFormat {
         }
         cx.charge_tree(&tree);
         Ok(Extracted {
-            consumed: extent.max(u64_of(SB_NODE_SZ)),
+            consumed: extent.max(to_u64(SB_NODE_SZ)),
             output: Output::Tree(tree),
             variant: compr_name(sb.default_compr),
         })

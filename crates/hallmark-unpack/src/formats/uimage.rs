@@ -19,6 +19,7 @@
 //! yet.
 
 use crate::blob::Blob;
+use crate::bytes::{be32, to_u64};
 use crate::format::{Context, Extracted, Format, FormatKind, Magic, Output, Rejected};
 use crate::payload::{self, Compression};
 use crate::tree::Entry;
@@ -49,11 +50,6 @@ struct Header {
     data_crc: u32,
     image_type: u8,
     compression: Compression,
-}
-
-fn be32(data: &[u8], at: usize) -> Option<u32> {
-    let bytes = data.get(at..at.checked_add(4)?)?;
-    Some(u32::from_be_bytes(bytes.try_into().ok()?))
 }
 
 fn compression(code: u8) -> Option<Compression> {
@@ -123,10 +119,6 @@ fn header_crc(header: &[u8]) -> u32 {
     hasher.finalize()
 }
 
-fn to_u64(n: usize) -> u64 {
-    u64::try_from(n).unwrap_or(u64::MAX)
-}
-
 impl Format for UimageFormat {
     fn id(&self) -> &'static str {
         "uimage"
@@ -188,15 +180,13 @@ impl Format for UimageFormat {
             Output::Tree(sub_images(&stored, header.compression, cx))
         } else {
             let what = type_name(header.image_type);
-            Output::Blob(
-                match payload::decompress(&stored, header.compression, to_u64(HEADER), what, cx) {
-                    Ok(blob) => blob,
-                    Err(message) => {
-                        cx.error(to_u64(HEADER), format!("{message}; kept as stored"));
-                        stored
-                    }
-                },
-            )
+            Output::Blob(payload::decompress_or_keep(
+                &stored,
+                header.compression,
+                to_u64(HEADER),
+                what,
+                cx,
+            ))
         };
         Ok(Extracted {
             consumed,
@@ -257,13 +247,10 @@ fn sub_images(
         let part = stored
             .slice(at.min(stored.len())..end.min(stored.len()))
             .unwrap_or_default();
-        let content = match payload::decompress(&part, compression, offset, &name, cx) {
-            Ok(blob) => blob,
-            Err(_) => {
-                let len = cx.cap_file(name.as_bytes(), part.len());
-                part.slice(0..len).unwrap_or_default()
-            }
-        };
+        // Stored (or decoded) content is cut at the per-file limit like any other part.
+        let content = payload::decompress(&part, compression, offset, &name, cx).unwrap_or(part);
+        let len = cx.cap_file(name.as_bytes(), content.len());
+        let content = content.slice(0..len).unwrap_or_default();
         if !cx.add(&mut tree, Entry::file(&name, content)) {
             break;
         }
@@ -280,6 +267,7 @@ fn sub_images(
 mod tests {
     use super::*;
     use crate::formats::tests::{extract_ok, extract_with, output_bytes, output_tree};
+    use crate::limits::Limits;
     use crate::testkit::{self, uimage};
 
     #[test]
@@ -346,6 +334,30 @@ mod tests {
         assert_eq!(tree.read("/image-1").unwrap().as_slice(), &kernel[..]);
         assert_eq!(tree.read("/image-2").unwrap().as_slice(), &ramdisk[..]);
         assert_eq!(ex.variant, Some("multi"));
+    }
+
+    #[test]
+    fn stored_multi_file_parts_are_cut_at_the_file_limit() {
+        let big = vec![0x5a; 3000];
+        let mut payload = Vec::new();
+        payload.extend_from_slice(&(big.len() as u32).to_be_bytes());
+        payload.extend_from_slice(&[0; 4]);
+        payload.extend_from_slice(&big);
+        let image = uimage(b"multi", 4, 0, &payload);
+        let limits = Limits {
+            max_file_bytes: 1000,
+            ..Limits::default()
+        };
+        let (result, cx) = extract_with(&UimageFormat, &image, &limits);
+        let ex = result.unwrap();
+        assert_eq!(output_tree(&ex).read("/image-1").unwrap().len(), 1000);
+        assert!(
+            cx.truncations
+                .iter()
+                .any(|t| t.limit == crate::limits::LimitKind::FileBytes),
+            "{:?}",
+            cx.truncations
+        );
     }
 
     #[test]

@@ -1,85 +1,58 @@
 //! xz streams, including concatenated streams and stream padding.
 
-use std::io::Read;
+use std::io::{self, Read};
 
 use lzma_rust2::XzReader;
 
-use crate::blob::Blob;
-use crate::decode::{Members, Tracked, decode_members};
-use crate::format::{Context, Extracted, Format, FormatKind, Magic, Rejected};
+use crate::decode::{MemberStream, Tracked};
+use crate::format::Magic;
 
 /// xz: `fd 37 7a 58 5a 00` and a CRC-checked stream header.
 pub(crate) struct XzFormat;
 
 const STREAM_MAGIC: [u8; 6] = [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00];
 
-const MAGICS: &[Magic] = &[Magic::at_start(&STREAM_MAGIC)];
-
 /// Largest LZMA2 decoder memory a block may ask for, in KiB: a 64 MiB dictionary (what
 /// `xz -9` uses) plus the decoder's own state. A block asking more is reported as damaged
 /// instead of allocating what its header says.
 pub(crate) const MEM_LIMIT_KIB: u32 = 64 * 1024 + 1024;
 
-fn is_stream(data: &[u8]) -> bool {
-    let (Some(flags), Some(crc)) = (data.get(6..8), data.get(8..12)) else {
-        return false;
-    };
-    data.starts_with(&STREAM_MAGIC)
-        && flags.first() == Some(&0)
-        && flags
-            .get(1)
-            .is_some_and(|check| matches!(check, 0x00 | 0x01 | 0x04 | 0x0a))
-        && crc32fast::hash(flags).to_le_bytes() == crc
-}
+impl MemberStream for XzFormat {
+    const ID: &'static str = "xz";
+    const DESCRIPTION: &'static str = "xz compressed stream, concatenated streams decoded as one";
+    const MAGICS: &'static [Magic] = &[Magic::at_start(&STREAM_MAGIC)];
 
-/// Stream padding: zero bytes in groups of four between streams.
-fn padding(data: &[u8]) -> usize {
-    let zeros = data.iter().take_while(|&&b| b == 0).count();
-    zeros.saturating_sub(zeros % 4)
-}
-
-fn open<'a>(input: Tracked<'a>) -> std::io::Result<Box<dyn Read + 'a>> {
-    Ok(Box::new(XzReader::new_mem_limit(
-        input,
-        false,
-        MEM_LIMIT_KIB,
-    )))
-}
-
-impl Format for XzFormat {
-    fn id(&self) -> &'static str {
-        "xz"
-    }
-
-    fn description(&self) -> &'static str {
-        "xz compressed stream, concatenated streams decoded as one"
-    }
-
-    fn kind(&self) -> FormatKind {
-        FormatKind::Compression
-    }
-
-    fn magics(&self) -> &'static [Magic] {
-        MAGICS
-    }
-
-    fn probe(&self, data: &[u8]) -> bool {
-        is_stream(data)
-    }
-
-    fn extract(&self, data: &Blob, cx: &mut Context<'_>) -> Result<Extracted, Rejected> {
-        let members = Members {
-            is_member: &is_stream,
-            padding: &padding,
-            open: &open,
+    fn is_member(data: &[u8]) -> bool {
+        let (Some(flags), Some(crc)) = (data.get(6..8), data.get(8..12)) else {
+            return false;
         };
-        decode_members(data, &members, cx)
+        data.starts_with(&STREAM_MAGIC)
+            && flags.first() == Some(&0)
+            && flags
+                .get(1)
+                .is_some_and(|check| matches!(check, 0x00 | 0x01 | 0x04 | 0x0a))
+            && crc32fast::hash(flags).to_le_bytes() == crc
+    }
+
+    /// Stream padding: zero bytes in groups of four between streams.
+    fn padding(rest: &[u8]) -> usize {
+        let zeros = rest.iter().take_while(|&&b| b == 0).count();
+        zeros.saturating_sub(zeros % 4)
+    }
+
+    fn open<'a>(_data: &'a [u8], input: Tracked<'a>) -> io::Result<Box<dyn Read + 'a>> {
+        Ok(Box::new(XzReader::new_mem_limit(
+            input,
+            false,
+            MEM_LIMIT_KIB,
+        )))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::format::Format;
     use crate::formats::tests::{extract_ok, output_bytes};
     use crate::testkit;
 

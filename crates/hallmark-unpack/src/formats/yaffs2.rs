@@ -24,7 +24,11 @@
 use std::collections::BTreeMap;
 
 use crate::blob::Blob;
+use crate::bytes::Endian;
 use crate::format::{Context, Extracted, Format, FormatKind, Magic, Output, Rejected};
+use crate::formats::mode::{
+    S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, device_kind,
+};
 use crate::tree::{Entry, EntryKind, escape_path};
 
 /// YAFFS2 images.
@@ -91,22 +95,13 @@ const HEADER_LEN: usize = 0x200;
 struct Geometry {
     page: usize,
     spare: usize,
-    big_endian: bool,
+    endian: Endian,
     tag_offset: usize,
 }
 
 impl Geometry {
     fn chunk(&self) -> usize {
         self.page.saturating_add(self.spare)
-    }
-
-    fn u32(&self, data: &[u8], pos: usize) -> Option<u32> {
-        let bytes: [u8; 4] = data.get(pos..pos.checked_add(4)?)?.try_into().ok()?;
-        Some(if self.big_endian {
-            u32::from_be_bytes(bytes)
-        } else {
-            u32::from_le_bytes(bytes)
-        })
     }
 }
 
@@ -132,7 +127,11 @@ fn tag_at(data: &[u8], geometry: &Geometry, index: usize) -> Tag {
     else {
         return Tag::Invalid;
     };
-    let field = |n: usize| geometry.u32(data, spare.saturating_add(n.saturating_mul(4)));
+    let field = |n: usize| {
+        geometry
+            .endian
+            .u32(data, spare.saturating_add(n.saturating_mul(4)))
+    };
     let (Some(seq), Some(obj), Some(chunk), Some(n_bytes)) =
         (field(0), field(1), field(2), field(3))
     else {
@@ -182,7 +181,7 @@ fn cstr(bytes: &[u8]) -> Option<&[u8]> {
 }
 
 fn object_header(page: &[u8], geometry: &Geometry) -> Option<ObjectHeader> {
-    let g = |pos: usize| geometry.u32(page, pos);
+    let g = |pos: usize| geometry.endian.u32(page, pos);
     let kind = g(0)?;
     let parent = g(4)?;
     if !(1..=5).contains(&kind) || parent == 0 || parent >= MAX_OBJECT_ID {
@@ -195,12 +194,12 @@ fn object_header(page: &[u8], geometry: &Geometry) -> Option<ObjectHeader> {
     }
     let mode = g(MODE_AT)?;
     // The mode's file type agrees with the object type (hard links carry no mode).
-    let type_ok = match (kind, mode & 0o170000) {
-        (1, t) => t == 0o100000,
-        (2, t) => t == 0o120000,
-        (3, t) => t == 0o040000,
+    let type_ok = match (kind, mode & S_IFMT) {
+        (1, t) => t == S_IFREG,
+        (2, t) => t == S_IFLNK,
+        (3, t) => t == S_IFDIR,
         (4, _) => true,
-        (_, t) => matches!(t, 0o020000 | 0o060000 | 0o010000 | 0o140000),
+        (_, t) => matches!(t, S_IFCHR | S_IFBLK | S_IFIFO | S_IFSOCK),
     };
     if !type_ok {
         return None;
@@ -263,9 +262,9 @@ fn score(data: &[u8], geometry: &Geometry) -> usize {
 }
 
 fn guess_geometry(data: &[u8]) -> Option<Geometry> {
-    let big_endian = match data.get(..4)? {
-        [1..=5, 0, 0, 0] => false,
-        [0, 0, 0, 1..=5] => true,
+    let endian = match data.get(..4)? {
+        [1..=5, 0, 0, 0] => Endian::Little,
+        [0, 0, 0, 1..=5] => Endian::Big,
         _ => return None,
     };
     let mut best: Option<(usize, bool, Geometry)> = None;
@@ -274,7 +273,7 @@ fn guess_geometry(data: &[u8]) -> Option<Geometry> {
             let geometry = Geometry {
                 page,
                 spare,
-                big_endian,
+                endian,
                 tag_offset,
             };
             let s = score(data, &geometry);
@@ -402,10 +401,9 @@ impl Format for Yaffs2Format {
                     links.push((path.clone(), header.equiv));
                     continue;
                 }
-                _ => match header.mode & 0o170000 {
-                    0o020000 => EntryKind::CharDevice { major, minor },
-                    0o060000 => EntryKind::BlockDevice { major, minor },
-                    0o140000 => EntryKind::Socket,
+                _ => match header.mode & S_IFMT {
+                    kind @ (S_IFCHR | S_IFBLK) => device_kind(kind, major, minor),
+                    S_IFSOCK => EntryKind::Socket,
                     _ => EntryKind::Fifo,
                 },
             };
@@ -453,7 +451,7 @@ impl Format for Yaffs2Format {
 }
 
 fn variant_name(g: &Geometry) -> &'static str {
-    match (g.page, g.big_endian) {
+    match (g.page, g.endian == Endian::Big) {
         (512, false) => "512-le",
         (512, true) => "512-be",
         (1024, false) => "1k-le",

@@ -55,8 +55,10 @@ use std::collections::BTreeSet;
 use std::io::Read;
 
 use crate::blob::Blob;
+use crate::bytes::{array, le16, le32, le64, to_u64, to_usize};
 use crate::decode::{Flow, Tracked, pump};
 use crate::format::{Context, Extracted, Format, FormatKind, Magic, Output, Rejected};
+use crate::formats::mode::{S_IFDIR, S_IFLNK, S_IFMT};
 use crate::limits::LimitKind;
 use crate::tree::{Entry, FileTree, escape_path};
 
@@ -94,40 +96,10 @@ const FLAG_STRONG_ENCRYPTION: u16 = 0x0040;
 const HOST_UNIX: u8 = 3;
 const HOST_OSX: u8 = 19;
 
-fn u16_at(data: &[u8], pos: usize) -> Option<u16> {
-    Some(u16::from_le_bytes(
-        data.get(pos..pos.checked_add(2)?)?.try_into().ok()?,
-    ))
-}
-
-fn u32_at(data: &[u8], pos: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(
-        data.get(pos..pos.checked_add(4)?)?.try_into().ok()?,
-    ))
-}
-
-fn u64_at(data: &[u8], pos: usize) -> Option<u64> {
-    Some(u64::from_le_bytes(
-        data.get(pos..pos.checked_add(8)?)?.try_into().ok()?,
-    ))
-}
-
-fn sig_at(data: &[u8], pos: usize) -> Option<[u8; 4]> {
-    data.get(pos..pos.checked_add(4)?)?.try_into().ok()
-}
-
-fn to_usize(value: u64) -> usize {
-    usize::try_from(value).unwrap_or(usize::MAX)
-}
-
-fn to_u64(value: usize) -> u64 {
-    u64::try_from(value).unwrap_or(u64::MAX)
-}
-
 /// The extra field record `id`, if present.
 fn extra_field(extra: &[u8], id: u16) -> Option<&[u8]> {
     let mut pos = 0usize;
-    while let (Some(tag), Some(len)) = (u16_at(extra, pos), u16_at(extra, pos.saturating_add(2))) {
+    while let (Some(tag), Some(len)) = (le16(extra, pos), le16(extra, pos.saturating_add(2))) {
         let start = pos.checked_add(4)?;
         let end = start.checked_add(usize::from(len))?;
         let body = extra.get(start..end)?;
@@ -155,11 +127,11 @@ struct LocalHeader {
 }
 
 fn local_header(data: &[u8], pos: usize) -> Option<LocalHeader> {
-    if sig_at(data, pos)? != LOCAL {
+    if array::<4>(data, pos)? != LOCAL {
         return None;
     }
-    let field16 = |at: usize| u16_at(data, pos.checked_add(at)?);
-    let field32 = |at: usize| u32_at(data, pos.checked_add(at)?);
+    let field16 = |at: usize| le16(data, pos.checked_add(at)?);
+    let field32 = |at: usize| le32(data, pos.checked_add(at)?);
     let version = field16(4)?;
     if version & 0xff > 100 {
         return None;
@@ -176,7 +148,7 @@ fn local_header(data: &[u8], pos: usize) -> Option<LocalHeader> {
     let mut usize = u64::from(field32(22)?);
     let mut zip64 = false;
     if let Some(z) = extra_field(extra, 0x0001) {
-        if let (Some(u), Some(c)) = (u64_at(z, 0), u64_at(z, 8)) {
+        if let (Some(u), Some(c)) = (le64(z, 0), le64(z, 8)) {
             zip64 = true;
             if usize == u64::from(u32::MAX) {
                 usize = u;
@@ -220,11 +192,11 @@ struct CentralEntry {
 
 /// Parses the central directory record at `pos`; returns it and its length.
 fn central_entry(data: &[u8], pos: usize) -> Option<(CentralEntry, usize)> {
-    if sig_at(data, pos)? != CENTRAL {
+    if array::<4>(data, pos)? != CENTRAL {
         return None;
     }
-    let field16 = |at: usize| u16_at(data, pos.checked_add(at)?);
-    let field32 = |at: usize| u32_at(data, pos.checked_add(at)?);
+    let field16 = |at: usize| le16(data, pos.checked_add(at)?);
+    let field32 = |at: usize| le32(data, pos.checked_add(at)?);
     let name_len = usize::from(field16(28)?);
     let extra_len = usize::from(field16(30)?);
     let comment_len = usize::from(field16(32)?);
@@ -259,7 +231,7 @@ fn central_entry(data: &[u8], pos: usize) -> Option<(CentralEntry, usize)> {
         let mut at = 0usize;
         let mut next = |value: &mut u64| {
             if *value == u64::from(u32::MAX) {
-                if let Some(v) = u64_at(z, at) {
+                if let Some(v) = le64(z, at) {
                     *value = v;
                 }
                 at = at.saturating_add(8);
@@ -269,7 +241,7 @@ fn central_entry(data: &[u8], pos: usize) -> Option<(CentralEntry, usize)> {
         next(&mut entry.csize);
         next(&mut entry.offset);
         if entry.disk == u32::from(u16::MAX) {
-            if let Some(d) = u32_at(z, at) {
+            if let Some(d) = le32(z, at) {
                 entry.disk = d;
             }
         }
@@ -282,7 +254,7 @@ fn next_signature(data: &[u8], from: usize) -> Option<(usize, [u8; 4])> {
     let rest = data.get(from..)?;
     for hit in memchr::memmem::find_iter(rest, b"PK") {
         let pos = from.checked_add(hit)?;
-        let sig = sig_at(data, pos)?;
+        let sig = array::<4>(data, pos)?;
         if [LOCAL, CENTRAL, END, END64, DESCRIPTOR].contains(&sig) {
             return Some((pos, sig));
         }
@@ -298,9 +270,9 @@ fn descriptor_end(data: &[u8], data_start: usize, zip64: bool) -> Option<(usize,
         let (pos, sig) = next_signature(data, from)?;
         if sig == DESCRIPTOR {
             let csize = if zip64 {
-                u64_at(data, pos.checked_add(8)?)
+                le64(data, pos.checked_add(8)?)
             } else {
-                u32_at(data, pos.checked_add(8)?).map(u64::from)
+                le32(data, pos.checked_add(8)?).map(u64::from)
             };
             if csize == Some(to_u64(pos.checked_sub(data_start)?)) {
                 let len = if zip64 { 24 } else { 16 };
@@ -314,9 +286,9 @@ fn descriptor_end(data: &[u8], data_start: usize, zip64: bool) -> Option<(usize,
         let desc = pos.checked_sub(len)?;
         if desc >= data_start {
             let csize = if zip64 {
-                u64_at(data, desc.checked_add(4)?)
+                le64(data, desc.checked_add(4)?)
             } else {
-                u32_at(data, desc.checked_add(4)?).map(u64::from)
+                le32(data, desc.checked_add(4)?).map(u64::from)
             };
             if csize == Some(to_u64(desc.checked_sub(data_start)?)) {
                 return Some((desc, pos));
@@ -356,29 +328,29 @@ struct EndRecord {
 fn end_records(data: &[u8], mut pos: usize, cx: &mut Context<'_>) -> Option<EndRecord> {
     let mut record = EndRecord::default();
     let mut have64 = false;
-    if sig_at(data, pos) == Some(END64) {
-        let size = u64_at(data, pos.saturating_add(4))?;
-        record.entries = u64_at(data, pos.saturating_add(32))?;
-        record.cd_size = u64_at(data, pos.saturating_add(40))?;
-        record.cd_offset = u64_at(data, pos.saturating_add(48))?;
-        record.multi_disk = u32_at(data, pos.saturating_add(16))? != 0
-            || u32_at(data, pos.saturating_add(20))? != 0;
+    if array::<4>(data, pos) == Some(END64) {
+        let size = le64(data, pos.saturating_add(4))?;
+        record.entries = le64(data, pos.saturating_add(32))?;
+        record.cd_size = le64(data, pos.saturating_add(40))?;
+        record.cd_offset = le64(data, pos.saturating_add(48))?;
+        record.multi_disk =
+            le32(data, pos.saturating_add(16))? != 0 || le32(data, pos.saturating_add(20))? != 0;
         record.zip64 = true;
         have64 = true;
         pos = pos.checked_add(12)?.checked_add(to_usize(size))?;
     }
-    if sig_at(data, pos) == Some(LOCATOR64) {
+    if array::<4>(data, pos) == Some(LOCATOR64) {
         pos = pos.checked_add(LOCATOR64_LEN)?;
     }
-    if sig_at(data, pos) != Some(END) {
+    if array::<4>(data, pos) != Some(END) {
         return None;
     }
-    let disk = u16_at(data, pos.saturating_add(4))?;
-    let cd_disk = u16_at(data, pos.saturating_add(6))?;
-    let entries = u16_at(data, pos.saturating_add(10))?;
-    let cd_size = u32_at(data, pos.saturating_add(12))?;
-    let cd_offset = u32_at(data, pos.saturating_add(16))?;
-    let comment = usize::from(u16_at(data, pos.saturating_add(20))?);
+    let disk = le16(data, pos.saturating_add(4))?;
+    let cd_disk = le16(data, pos.saturating_add(6))?;
+    let entries = le16(data, pos.saturating_add(10))?;
+    let cd_size = le32(data, pos.saturating_add(12))?;
+    let cd_offset = le32(data, pos.saturating_add(16))?;
+    let comment = usize::from(le16(data, pos.saturating_add(20))?);
     if !have64 {
         record.entries = u64::from(entries);
         record.cd_size = u64::from(cd_size);
@@ -454,7 +426,7 @@ fn unix_extras(extra: &[u8]) -> (Option<i64>, Option<(u32, u32)>) {
     let mut owner = None;
     if let Some(ut) = extra_field(extra, 0x5455) {
         if ut.first().is_some_and(|flags| flags & 1 != 0) {
-            mtime = u32_at(ut, 1).map(|t| i64::from(t as i32));
+            mtime = le32(ut, 1).map(|t| i64::from(t as i32));
         }
     }
     if let Some(ux) = extra_field(extra, 0x7875) {
@@ -481,11 +453,11 @@ fn unix_extras(extra: &[u8]) -> (Option<i64>, Option<(u32, u32)>) {
             }
         }
     } else if let Some(old) = extra_field(extra, 0x5855) {
-        if let (Some(uid), Some(gid)) = (u16_at(old, 8), u16_at(old, 10)) {
+        if let (Some(uid), Some(gid)) = (le16(old, 8), le16(old, 10)) {
             owner = Some((u32::from(uid), u32::from(gid)));
         }
         if mtime.is_none() {
-            mtime = u32_at(old, 4).map(|t| i64::from(t as i32));
+            mtime = le32(old, 4).map(|t| i64::from(t as i32));
         }
     }
     (mtime, owner)
@@ -505,9 +477,9 @@ fn decoder<'a>(
         14 => {
             // Version (2 bytes), properties size (2 bytes), properties (props byte and
             // dictionary size), then raw LZMA.
-            let props_len = usize::from(u16_at(packed, 2).ok_or("short LZMA header")?);
+            let props_len = usize::from(le16(packed, 2).ok_or("short LZMA header")?);
             let props = *packed.get(4).ok_or("short LZMA header")?;
-            let dict = u32_at(packed, 5).ok_or("short LZMA header")?;
+            let dict = le32(packed, 5).ok_or("short LZMA header")?;
             if props_len != 5 || props >= 9 * 5 * 5 {
                 return Err(format!("LZMA properties {props:#x} ({props_len} bytes)"));
             }
@@ -662,7 +634,7 @@ fn walk(data: &[u8], cx: &mut Context<'_>) -> (Vec<Walked>, Option<usize>, usize
         if walked.len() % 1024 == 1023 && cx.time_up("walking zip local headers") {
             return (walked, None, pos);
         }
-        match sig_at(data, pos) {
+        match array::<4>(data, pos) {
             Some(LOCAL) => {
                 let Some(header) = local_header(data, pos) else {
                     cx.error(to_u64(pos), "truncated local header");
@@ -673,7 +645,7 @@ fn walk(data: &[u8], cx: &mut Context<'_>) -> (Vec<Walked>, Option<usize>, usize
                 let bounds = if known {
                     let end = data_start.saturating_add(to_usize(header.csize));
                     let next = if header.flags & FLAG_DESCRIPTOR != 0 {
-                        let signed = sig_at(data, end) == Some(DESCRIPTOR);
+                        let signed = array::<4>(data, end) == Some(DESCRIPTOR);
                         let len = match (signed, header.zip64) {
                             (true, true) => 24,
                             (true, false) => 16,
@@ -728,7 +700,7 @@ fn read_directory(
     let mut entries = Vec::new();
     let mut pos = cd;
     let cap = usize::try_from(cx.budget.remaining_entries()).unwrap_or(usize::MAX);
-    while sig_at(data, pos) == Some(CENTRAL) {
+    while array::<4>(data, pos) == Some(CENTRAL) {
         let Some((entry, len)) = central_entry(data, pos) else {
             cx.error(to_u64(pos), "truncated central directory entry");
             break;
@@ -946,8 +918,8 @@ fn add_member(data: &Blob, m: &Member, tree: &mut FileTree, cx: &mut Context<'_>
         }
     }
     let unix_mode = if unix { m.external >> 16 } else { 0 };
-    let is_dir = name.ends_with(b"/") || unix_mode & 0o170000 == 0o040000 || m.external & 0x10 != 0;
-    let is_link = unix_mode & 0o170000 == 0o120000;
+    let is_dir = name.ends_with(b"/") || unix_mode & S_IFMT == S_IFDIR || m.external & 0x10 != 0;
+    let is_link = unix_mode & S_IFMT == S_IFLNK;
     let mode = if unix_mode & 0o7777 != 0 {
         unix_mode & 0o7777
     } else if is_dir {

@@ -1,41 +1,30 @@
 //! Zstandard frames (RFC 8878), including concatenated and skippable frames.
 
-use std::io::Read;
+use std::io::{self, Read};
 
-use crate::blob::Blob;
-use crate::decode::{Members, Tracked, decode_members};
-use crate::format::{Context, Extracted, Format, FormatKind, Magic, Rejected};
+use crate::bytes::le32;
+use crate::decode::{MemberStream, Tracked};
+use crate::format::Magic;
 
 /// zstd: frame magic `28 b5 2f fd`.
 pub(crate) struct ZstdFormat;
 
 const FRAME_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 
-const MAGICS: &[Magic] = &[Magic::at_start(&FRAME_MAGIC)];
-
 /// Largest window a frame may ask for: 128 MiB, the reference decoder's default. A frame
 /// needing more is reported as damaged instead of allocating what the header asks.
 const WINDOW_LOG_MAX: u32 = 27;
 
-fn is_frame(data: &[u8]) -> bool {
-    data.starts_with(&FRAME_MAGIC) && data.get(4).is_some_and(|descriptor| descriptor & 0x08 == 0)
-}
-
-/// Skippable frames (`0x184D2A5?` little-endian, then a 32-bit length) between frames.
-fn skippable(data: &[u8]) -> usize {
+/// The length of the skippable frames (`0x184D2A5?` little-endian, then a 32-bit length) at
+/// the start of `data`: zstd's, which the LZ4 frame format adopted.
+pub(crate) fn skippable_frames(data: &[u8]) -> usize {
     let mut skipped = 0usize;
     loop {
         let rest = data.get(skipped..).unwrap_or(&[]);
         let is_skippable = matches!(rest, [m, 0x2a, 0x4d, 0x18, ..] if m & 0xf0 == 0x50);
-        let Some(len) = rest.get(4..8).filter(|_| is_skippable) else {
+        let Some(len) = le32(rest, 4).filter(|_| is_skippable) else {
             return skipped;
         };
-        let len = u32::from_le_bytes([
-            len.first().copied().unwrap_or(0),
-            len.get(1).copied().unwrap_or(0),
-            len.get(2).copied().unwrap_or(0),
-            len.get(3).copied().unwrap_or(0),
-        ]);
         let frame = usize::try_from(len).unwrap_or(usize::MAX).saturating_add(8);
         if frame > rest.len() {
             return skipped;
@@ -44,40 +33,26 @@ fn skippable(data: &[u8]) -> usize {
     }
 }
 
-fn open<'a>(input: Tracked<'a>) -> std::io::Result<Box<dyn Read + 'a>> {
-    let mut decoder = zstd::stream::read::Decoder::with_buffer(input)?.single_frame();
-    decoder.window_log_max(WINDOW_LOG_MAX)?;
-    Ok(Box::new(decoder))
-}
+impl MemberStream for ZstdFormat {
+    const ID: &'static str = "zstd";
+    const DESCRIPTION: &'static str =
+        "Zstandard compressed frames, concatenated frames decoded as one";
+    const MAGICS: &'static [Magic] = &[Magic::at_start(&FRAME_MAGIC)];
 
-impl Format for ZstdFormat {
-    fn id(&self) -> &'static str {
-        "zstd"
+    fn is_member(data: &[u8]) -> bool {
+        data.starts_with(&FRAME_MAGIC)
+            && data.get(4).is_some_and(|descriptor| descriptor & 0x08 == 0)
     }
 
-    fn description(&self) -> &'static str {
-        "Zstandard compressed frames, concatenated frames decoded as one"
+    /// Skippable frames between frames.
+    fn padding(rest: &[u8]) -> usize {
+        skippable_frames(rest)
     }
 
-    fn kind(&self) -> FormatKind {
-        FormatKind::Compression
-    }
-
-    fn magics(&self) -> &'static [Magic] {
-        MAGICS
-    }
-
-    fn probe(&self, data: &[u8]) -> bool {
-        is_frame(data)
-    }
-
-    fn extract(&self, data: &Blob, cx: &mut Context<'_>) -> Result<Extracted, Rejected> {
-        let members = Members {
-            is_member: &is_frame,
-            padding: &skippable,
-            open: &open,
-        };
-        decode_members(data, &members, cx)
+    fn open<'a>(_data: &'a [u8], input: Tracked<'a>) -> io::Result<Box<dyn Read + 'a>> {
+        let mut decoder = zstd::stream::read::Decoder::with_buffer(input)?.single_frame();
+        decoder.window_log_max(WINDOW_LOG_MAX)?;
+        Ok(Box::new(decoder))
     }
 }
 

@@ -4,9 +4,128 @@
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Component, Path, PathBuf};
+use std::process::Command;
+
+use hallmark_unpack::{
+    AnomalyKind, FileTree, Layer, LimitKind, Limits, Materialized, Unpacked, Unpacker, materialize,
+};
 
 #[path = "../../src/testkit.rs"]
 pub mod testkit;
+
+/// One mebibyte, for limits.
+pub const MIB: u64 = 1 << 20;
+
+/// The limits `unpacked` reached, in the order they were recorded.
+pub fn limit_kinds(unpacked: &Unpacked) -> Vec<LimitKind> {
+    unpacked.truncations().iter().map(|t| t.limit).collect()
+}
+
+/// The message of every error recorded in `unpacked`.
+pub fn error_messages(unpacked: &Unpacked) -> Vec<String> {
+    unpacked
+        .errors()
+        .into_iter()
+        .map(|(_, e)| e.message.clone())
+        .collect()
+}
+
+/// The kind of every anomaly recorded in `tree`.
+pub fn anomaly_kinds(tree: &FileTree) -> Vec<AnomalyKind> {
+    tree.anomalies().iter().map(|a| a.kind).collect()
+}
+
+/// The first layer of `format`, depth first.
+pub fn layer<'a>(unpacked: &'a Unpacked, format: &str) -> &'a Layer {
+    unpacked
+        .layers()
+        .into_iter()
+        .map(|(_, l)| l)
+        .find(|l| l.format == format)
+        .unwrap_or_else(|| panic!("no {format} layer in\n{}", unpacked.listing()))
+}
+
+/// The file tree of the first layer of `format` that has one, depth first.
+pub fn tree_of<'a>(unpacked: &'a Unpacked, format: &str) -> &'a FileTree {
+    unpacked
+        .layers()
+        .into_iter()
+        .filter(|(_, l)| l.format == format)
+        .find_map(|(_, l)| l.tree.as_ref())
+        .unwrap_or_else(|| panic!("no {format} tree in\n{}", unpacked.listing()))
+}
+
+/// Materialises `unpacked` in a [`Sandbox`], checking that nothing was written outside the
+/// output.
+pub fn materialize_sandboxed(unpacked: &Unpacked) -> Materialized {
+    let sandbox = Sandbox::new();
+    let summary = materialize(unpacked, &sandbox.out).unwrap();
+    sandbox.assert_untouched();
+    summary
+}
+
+/// Unpacks `data` and [materialises it in a sandbox](materialize_sandboxed); returns both
+/// results.
+pub fn unpack_and_materialize(
+    name: &str,
+    data: Vec<u8>,
+    limits: Limits,
+) -> (Unpacked, Materialized) {
+    let unpacked = Unpacker::new(limits).unpack_bytes(name, data);
+    let summary = materialize_sandboxed(&unpacked);
+    (unpacked, summary)
+}
+
+/// [`unpack_and_materialize`], keeping the unpacked result.
+pub fn unpack_sandboxed(name: &str, data: Vec<u8>, limits: Limits) -> Unpacked {
+    unpack_and_materialize(name, data, limits).0
+}
+
+/// The path of an external tool that builds fixtures (searched in `PATH` and the usual sbin
+/// directories), or `None` with a notice when it is not installed; under `CI=true` a missing
+/// tool fails instead (`.ci/install-deps.sh` installs them).
+pub fn tool(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let found = std::env::split_paths(&path)
+        .chain(["/usr/sbin", "/sbin", "/usr/bin"].map(PathBuf::from))
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file());
+    if found.is_none() {
+        missing(name);
+    }
+    found
+}
+
+/// Whether `name` runs from `PATH`; a notice (or, under `CI=true`, a failure) when it does
+/// not.
+pub fn have(name: &str) -> bool {
+    let found = Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {name}"))
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        missing(name);
+    }
+    found
+}
+
+fn missing(name: &str) {
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("CI needs {name} (see .ci/install-deps.sh)");
+    }
+    eprintln!("NOTICE: {name} not installed; skipping the tests that need it");
+}
+
+/// Runs `command`, failing the test with its standard error when it fails.
+pub fn run(command: &mut Command) {
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{command:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
 
 /// Every path under `dir` (not following symlinks), with a one-letter kind: d, f, l, or ?
 /// for anything else (devices, FIFOs, sockets).

@@ -7,50 +7,19 @@
 //! fields come out as ordinary integers of that byte order, so the same reader also serves the
 //! plain structures of squashfs 4.0.
 
-/// Byte order of an image.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Endian {
-    Little,
-    Big,
-}
+use crate::bytes::Endian;
 
-impl Endian {
-    pub(super) fn u16(self, bytes: &[u8], at: usize) -> Option<u16> {
-        let raw: [u8; 2] = bytes.get(at..at.checked_add(2)?)?.try_into().ok()?;
-        Some(match self {
-            Endian::Little => u16::from_le_bytes(raw),
-            Endian::Big => u16::from_be_bytes(raw),
-        })
+/// An unsigned integer of `len` bytes (at most 8) at `at`.
+fn uint(endian: Endian, bytes: &[u8], at: usize, len: usize) -> Option<u64> {
+    let raw = bytes.get(at..at.checked_add(len)?)?;
+    if len > 8 {
+        return None;
     }
-
-    pub(super) fn u32(self, bytes: &[u8], at: usize) -> Option<u32> {
-        let raw: [u8; 4] = bytes.get(at..at.checked_add(4)?)?.try_into().ok()?;
-        Some(match self {
-            Endian::Little => u32::from_le_bytes(raw),
-            Endian::Big => u32::from_be_bytes(raw),
-        })
-    }
-
-    pub(super) fn u64(self, bytes: &[u8], at: usize) -> Option<u64> {
-        let raw: [u8; 8] = bytes.get(at..at.checked_add(8)?)?.try_into().ok()?;
-        Some(match self {
-            Endian::Little => u64::from_le_bytes(raw),
-            Endian::Big => u64::from_be_bytes(raw),
-        })
-    }
-
-    /// An unsigned integer of `len` bytes (at most 8).
-    fn uint(self, bytes: &[u8], at: usize, len: usize) -> Option<u64> {
-        let raw = bytes.get(at..at.checked_add(len)?)?;
-        if len > 8 {
-            return None;
-        }
-        let fold = |v: u64, b: &u8| (v << 8) | u64::from(*b);
-        Some(match self {
-            Endian::Little => raw.iter().rev().fold(0, fold),
-            Endian::Big => raw.iter().fold(0, fold),
-        })
-    }
+    let fold = |v: u64, b: &u8| (v << 8) | u64::from(*b);
+    Some(match endian {
+        Endian::Little => raw.iter().rev().fold(0, fold),
+        Endian::Big => raw.iter().fold(0, fold),
+    })
 }
 
 /// Reads consecutive bitfields of a packed structure.
@@ -81,8 +50,7 @@ impl<'a> Bits<'a> {
             return None;
         }
         let value = if self.pos & 7 == 0 && width & 7 == 0 {
-            self.endian
-                .uint(self.bytes, self.pos >> 3, width_usize >> 3)?
+            uint(self.endian, self.bytes, self.pos >> 3, width_usize >> 3)?
         } else {
             let mut value = 0u64;
             for (i, k) in (self.pos..end).enumerate() {

@@ -17,6 +17,7 @@
 
 use std::sync::OnceLock;
 
+use crate::bytes::{le32, le64};
 use crate::codec::{self, Codec};
 
 use super::superblock::{Superblock, Version};
@@ -65,10 +66,7 @@ impl Method {
                 _ => false,
             },
             Method::LzmaAlone => {
-                let size = input
-                    .get(5..13)
-                    .and_then(|b| b.try_into().ok())
-                    .map(u64::from_le_bytes);
+                let size = le64(input, 5);
                 let max = u64::try_from(max_out).unwrap_or(u64::MAX);
                 byte(0).is_some_and(|p| p < 225)
                     && byte(13) == Some(0)
@@ -94,11 +92,7 @@ impl Method {
             Method::LzmaAlone => {
                 let header = input.get(..13).ok_or_else(short)?;
                 let (props, dict) = lzma_props(header).ok_or_else(short)?;
-                let declared = header
-                    .get(5..13)
-                    .and_then(|b| b.try_into().ok())
-                    .map(u64::from_le_bytes)
-                    .filter(|&s| s != u64::MAX);
+                let declared = le64(header, 5).filter(|&s| s != u64::MAX);
                 if declared.is_some() {
                     return Ok((Codec::LzmaAlone, input));
                 }
@@ -146,7 +140,7 @@ impl Method {
 
 fn lzma_props(header: &[u8]) -> Option<(u8, u32)> {
     let props = *header.first()?;
-    let dict = u32::from_le_bytes(header.get(1..5)?.try_into().ok()?);
+    let dict = le32(header, 1)?;
     Some((props, dict))
 }
 

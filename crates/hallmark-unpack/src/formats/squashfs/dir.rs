@@ -116,7 +116,7 @@ fn take(bits: &mut Bits<'_>, width: u32) -> Option<u64> {
 pub(super) fn parse(
     bytes: &[u8],
     version: Version,
-    endian: super::bits::Endian,
+    endian: crate::bytes::Endian,
 ) -> (Vec<DirEntry>, Option<String>) {
     let layout = match version {
         Version::V2 => &V2,
@@ -200,8 +200,8 @@ pub(super) fn parse(
 
 #[cfg(test)]
 mod tests {
-    use super::super::bits::Endian;
     use super::*;
+    use crate::bytes::Endian;
 
     /// Runs of (inode block, [(inode offset, name)]).
     type Runs<'a> = [(u32, &'a [(u16, &'a [u8])])];

@@ -10,9 +10,9 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use super::bits::Endian;
 use super::compress::Decoder;
 use super::superblock::{METADATA_SIZE, Superblock, Version};
+use crate::bytes::Endian;
 
 /// Most decompressed metadata kept for one image. Real images hold a few MiB (about 40 bytes
 /// of inode and directory data per file); past this the image is refused as hostile.

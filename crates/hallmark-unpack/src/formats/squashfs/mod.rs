@@ -58,11 +58,11 @@ mod superblock;
 use std::collections::{HashMap, HashSet};
 
 use crate::blob::Blob;
+use crate::bytes::Endian;
 use crate::format::{Context, Extracted, Format, FormatKind, Magic, Output, Rejected};
 use crate::limits::LimitKind;
 use crate::tree::{Entry, EntryKind, MAX_PATH_BYTES};
 
-use bits::Endian;
 use compress::{Decoder, Method};
 use data::{Job, Tail};
 use inode::{FileInode, Inode, Kind};

@@ -1,6 +1,6 @@
 //! The superblock of squashfs 2.x, 3.x and 4.0, in either byte order.
 
-use super::bits::Endian;
+use crate::bytes::Endian;
 
 /// Size of an uncompressed metadata block (inode, directory, fragment and id tables).
 pub(super) const METADATA_SIZE: usize = 8192;
