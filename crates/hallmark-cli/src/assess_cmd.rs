@@ -128,7 +128,20 @@ pub fn run(catalog: &Catalog, args: &AssessArgs, out: &mut dyn Write) -> anyhow:
         },
         ..hallmark_collect::Options::default()
     };
-    let facts = hallmark_collect::collect(&unpacked, &options);
+    let started = std::time::Instant::now();
+    let (facts, timings) = hallmark_collect::collect_timed(&unpacked, &options);
+    let mut slowest = timings.clone();
+    slowest.sort_by_key(|(_, t)| std::cmp::Reverse(*t));
+    progress(&format!(
+        "collected facts in {:.2?} (slowest collectors: {})",
+        started.elapsed(),
+        slowest
+            .iter()
+            .take(3)
+            .map(|(id, t)| format!("{id} {t:.2?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
     progress("running checks");
     let outcomes = hallmark_checks::evaluate(&facts);
     let requirements = hallmark_checks::requirement_results(catalog, &outcomes);

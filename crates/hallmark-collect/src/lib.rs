@@ -69,9 +69,25 @@ pub trait Collector: Sync {
 
 /// Runs every collector over `unpacked`.
 pub fn collect(unpacked: &Unpacked, options: &Options) -> Facts {
+    collect_timed(unpacked, options).0
+}
+
+/// Runs every collector over `unpacked`, and says how long each took (for progress reports and
+/// benchmarks; the facts do not depend on it).
+///
+/// Collectors run on as many threads as the machine has cores, each into its own facts; the
+/// results are merged in registry order, so the facts are the same as a sequential run's.
+pub fn collect_timed(
+    unpacked: &Unpacked,
+    options: &Options,
+) -> (Facts, Vec<(&'static str, std::time::Duration)>) {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
     let image = Image::new(unpacked);
-    let mut facts = Facts::default();
-    for collector in COLLECTORS {
+    let run = |collector: &dyn Collector| -> (Facts, std::time::Duration) {
+        let started = std::time::Instant::now();
+        let mut facts = Facts::default();
         // The image and components collectors also read what is outside a root filesystem
         // (layers, kernels, boot loaders).
         let coverage = if image.has_rootfs() || matches!(collector.id(), "image" | "components") {
@@ -84,8 +100,52 @@ pub fn collect(unpacked: &Unpacked, options: &Options) -> Facts {
             }
         };
         facts.coverage.insert(collector.id().to_owned(), coverage);
+        (facts, started.elapsed())
+    };
+    let results: Vec<Mutex<Option<(Facts, std::time::Duration)>>> =
+        COLLECTORS.iter().map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, COLLECTORS.len().max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let (Some(collector), Some(slot)) = (COLLECTORS.get(i), results.get(i)) else {
+                        break;
+                    };
+                    let result = run(*collector);
+                    if let Ok(mut slot) = slot.lock() {
+                        *slot = Some(result);
+                    }
+                }
+            });
+        }
+    });
+    let mut facts = Facts::default();
+    let mut timings = Vec::with_capacity(COLLECTORS.len());
+    for (collector, slot) in COLLECTORS.iter().zip(results) {
+        let result = slot.into_inner().ok().flatten();
+        // Every slot is filled once the scope ends (a panicking worker would have propagated);
+        // an empty one is recorded rather than trusted.
+        let (part, elapsed) = result.unwrap_or_else(|| {
+            let mut part = Facts::default();
+            part.coverage.insert(
+                collector.id().to_owned(),
+                Coverage {
+                    status: CoverageStatus::NotRun,
+                    examined: 0,
+                    notes: vec!["the collector failed (a defect in Hallmark)".into()],
+                },
+            );
+            (part, std::time::Duration::ZERO)
+        });
+        facts.absorb(part);
+        timings.push((collector.id(), elapsed));
     }
-    facts
+    (facts, timings)
 }
 
 /// A coverage record: complete when the image was unpacked without reaching a limit.
@@ -107,6 +167,60 @@ pub(crate) fn coverage(image: &Image<'_>, examined: u64, mut notes: Vec<String>)
 
 #[cfg(test)]
 pub(crate) mod tests {
+    use super::*;
+
+    /// Collectors run in parallel give exactly the facts of a sequential run, in the same
+    /// order.
+    #[test]
+    fn parallel_collection_equals_sequential() {
+        use hallmark_unpack::Entry;
+        let mut tree = FileTree::new();
+        for (path, text) in [
+            (
+                "/etc/passwd",
+                "root:x:0:0:root:/root:/bin/sh\nadmin:x:0:0::/:/bin/sh\n",
+            ),
+            (
+                "/etc/shadow",
+                "root:$1$fwT3st01$gn4KuuLCKMxebePE90.h5/:1:0:99999:7:::\nadmin::1:0:99999:7:::\n",
+            ),
+            (
+                "/etc/inittab",
+                "::respawn:/sbin/getty -L ttyS0 115200 vt100\nttyS1::askfirst:-/bin/sh\n",
+            ),
+            ("/etc/init.d/S50telnet", "#!/bin/sh\ntelnetd -l /bin/sh\n"),
+            (
+                "/www/cgi-bin/ping.cgi",
+                "#!/bin/sh\neval \"ping $QUERY_STRING\"\n",
+            ),
+            (
+                "/etc/opkg.conf",
+                "src/gz base http://downloads.example/base\n",
+            ),
+            ("/etc/app.conf", "admin_password = \"s3cr3t-value\"\n"),
+        ] {
+            tree.add(Entry::file(path, text.as_bytes().to_vec()));
+        }
+        tree.add(Entry::symlink("/usr/bin/nc", "/bin/busybox"));
+        let unpacked = Unpacked::from_tree("fw.tar", tree);
+        let options = Options::default();
+        let parallel = collect(&unpacked, &options);
+        let image = Image::new(&unpacked);
+        let mut sequential = Facts::default();
+        for collector in COLLECTORS {
+            let coverage = collector.collect(&image, &options, &mut sequential);
+            sequential
+                .coverage
+                .insert(collector.id().to_owned(), coverage);
+        }
+        assert!(!parallel.accounts.is_empty() && !parallel.services.is_empty());
+        assert!(!parallel.injections.is_empty() && !parallel.tools.is_empty());
+        assert_eq!(
+            serde_json::to_string(&parallel).unwrap(),
+            serde_json::to_string(&sequential).unwrap()
+        );
+    }
+
     use hallmark_model::facts::Facts;
     use hallmark_unpack::{FileTree, Unpacked};
 

@@ -97,6 +97,55 @@ impl Facts {
             .get(id)
             .is_some_and(|c| c.status == CoverageStatus::Complete)
     }
+
+    /// Appends what `other` holds (collectors that ran separately, merged in a fixed order so
+    /// the result does not depend on scheduling). `other`'s image summary and coverage
+    /// records replace this one's where both have them.
+    pub fn absorb(&mut self, other: Facts) {
+        // Destructured in full, so that a new field cannot be forgotten here.
+        let Facts {
+            coverage,
+            image,
+            accounts,
+            keys,
+            secrets,
+            binaries,
+            services,
+            endpoints,
+            updates,
+            permissions,
+            logging,
+            recovery,
+            kernels,
+            injections,
+            tools,
+            port_handlers,
+            log_leaks,
+            boot,
+            components,
+        } = other;
+        self.coverage.extend(coverage);
+        if image.is_some() {
+            self.image = image;
+        }
+        self.accounts.extend(accounts);
+        self.keys.extend(keys);
+        self.secrets.extend(secrets);
+        self.binaries.extend(binaries);
+        self.services.extend(services);
+        self.endpoints.extend(endpoints);
+        self.updates.extend(updates);
+        self.permissions.extend(permissions);
+        self.logging.extend(logging);
+        self.recovery.extend(recovery);
+        self.kernels.extend(kernels);
+        self.injections.extend(injections);
+        self.tools.extend(tools);
+        self.port_handlers.extend(port_handlers);
+        self.log_leaks.extend(log_leaks);
+        self.boot.extend(boot);
+        self.components.extend(components);
+    }
 }
 
 /// How far one collector got.
