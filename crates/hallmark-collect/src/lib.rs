@@ -226,6 +226,25 @@ pub(crate) mod tests {
 
     use crate::{Collector, Image, Options};
 
+    /// Runs one collector over an image made of regular files `(path, content)`.
+    pub(crate) fn collect_files(files: &[(&str, &[u8])], collector: &dyn Collector) -> Facts {
+        let mut tree = FileTree::new();
+        for (path, bytes) in files {
+            tree.add(hallmark_unpack::Entry::file(*path, bytes.to_vec()));
+        }
+        collect_tree(tree, collector)
+    }
+
+    /// The path and line of a location in the image (empty and 0 otherwise), for test summaries.
+    pub(crate) fn path_line(location: &hallmark_model::Location) -> (String, u32) {
+        match location {
+            hallmark_model::Location::Image { path, line, .. } => {
+                (path.clone().unwrap_or_default(), line.unwrap_or(0))
+            }
+            _ => (String::new(), 0),
+        }
+    }
+
     /// Runs one collector over an image made of `tree` alone (as a tar archive would give).
     pub(crate) fn collect_tree(tree: FileTree, collector: &dyn Collector) -> Facts {
         let unpacked = Unpacked::from_tree("test.bin", tree);

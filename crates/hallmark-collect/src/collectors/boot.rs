@@ -952,14 +952,10 @@ fn web_page(file: &File<'_>, text: &str, facts: &mut Facts) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hallmark_unpack::{Entry, FileTree, Limits, Unpacker};
+    use hallmark_unpack::{Limits, Unpacker};
 
     fn collect(files: &[(&str, &[u8])]) -> Facts {
-        let mut tree = FileTree::new();
-        for (path, bytes) in files {
-            tree.add(Entry::file(*path, bytes.to_vec()));
-        }
-        crate::tests::collect_tree(tree, &BootCollector)
+        crate::tests::collect_files(files, &BootCollector)
     }
 
     fn summary(facts: &Facts) -> Vec<String> {
@@ -967,12 +963,7 @@ mod tests {
             .boot
             .iter()
             .map(|b| {
-                let (path, line) = match &b.location {
-                    Location::Image { path, line, .. } => {
-                        (path.clone().unwrap_or_default(), line.unwrap_or(0))
-                    }
-                    _ => (String::new(), 0),
-                };
+                let (path, line) = crate::tests::path_line(&b.location);
                 format!("{} {:?} {path}:{line} | {}", b.kind, b.verified, b.detail)
             })
             .collect()

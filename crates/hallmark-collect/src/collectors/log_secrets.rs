@@ -526,14 +526,9 @@ fn has_message_words(lower: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hallmark_unpack::{Entry, FileTree};
 
     fn collect(files: &[(&str, &[u8])]) -> Facts {
-        let mut tree = FileTree::new();
-        for (path, bytes) in files {
-            tree.add(Entry::file(*path, bytes.to_vec()));
-        }
-        crate::tests::collect_tree(tree, &LogSecretsCollector)
+        crate::tests::collect_files(files, &LogSecretsCollector)
     }
 
     fn summary(facts: &Facts) -> Vec<String> {
@@ -541,12 +536,7 @@ mod tests {
             .log_leaks
             .iter()
             .map(|l| {
-                let (path, line) = match &l.location {
-                    hallmark_model::Location::Image { path, line, .. } => {
-                        (path.clone().unwrap_or_default(), line.unwrap_or(0))
-                    }
-                    _ => (String::new(), 0),
-                };
+                let (path, line) = crate::tests::path_line(&l.location);
                 format!("{} {} -> {} {path}:{line}", l.kind, l.secret, l.sink)
             })
             .collect()

@@ -858,12 +858,7 @@ mod tests {
             .port_handlers
             .iter()
             .map(|h| {
-                let (path, line) = match &h.location {
-                    hallmark_model::Location::Image { path, line, .. } => {
-                        (path.clone().unwrap_or_default(), line.unwrap_or(0))
-                    }
-                    _ => (String::new(), 0),
-                };
+                let (path, line) = crate::tests::path_line(&h.location);
                 format!("{} {} {} {path}:{line}", h.kind, h.trigger, h.what)
             })
             .collect()
