@@ -35,3 +35,13 @@ need_packages mtd-utils util-linux util-linux-extra
 need_packages e2fsprogs genext2fs android-sdk-libsparse-utils
 # squashfs-tools (mksquashfs, unsquashfs): squashfs fixtures.
 need_packages squashfs-tools
+
+# The official SBOM validators the tests run (crates/hallmark-cli/tests/sbom.rs): CycloneDX JSON
+# schema validation (cyclonedx-python-lib) and SPDX 2.3 validation (spdx-tools), in a venv.
+need_packages python3-venv
+validators="${HALLMARK_VALIDATORS_VENV:-$HOME/.cache/hallmark/validators}"
+if ! "$validators/bin/python" -c 'import cyclonedx.validation.json, spdx_tools' 2>/dev/null; then
+    python3 -m venv "$validators"
+    "$validators/bin/pip" install --quiet 'cyclonedx-python-lib[json-validation]==11.12.0' \
+        'spdx-tools==0.8.5'
+fi

@@ -61,6 +61,18 @@ FILES = [
     ("bin/busybox", 0o4755, "#!/bin/sh\necho 'stand-in for busybox'\n"),
     ("bin/sh", 0o777, "-> busybox"),
     ("tmp", 0o1777, None),
+    # The package database, as opkg keeps it: the components `hallmark sbom` lists.
+    ("usr/lib", 0o755, None),
+    ("usr/lib/opkg", 0o755, None),
+    ("usr/lib/opkg/status", 0o644,
+     "Package: busybox\nVersion: 1.30.1-1\nDepends: libc\nStatus: install user installed\n"
+     "Architecture: arm_cortex-a7\nInstalled-Time: 1704067200\n\n"
+     "Package: dropbear\nVersion: 2020.81-2\nDepends: libc\nStatus: install user installed\n"
+     "Architecture: arm_cortex-a7\nInstalled-Time: 1704067200\n\n"
+     "Package: dnsmasq\nVersion: 2.85-1\nDepends: libc\nStatus: install user installed\n"
+     "Architecture: arm_cortex-a7\nInstalled-Time: 1704067200\n\n"
+     "Package: libc\nVersion: 1.1.24-3\nStatus: install user installed\n"
+     "Architecture: arm_cortex-a7\nInstalled-Time: 1704067200\n"),
 ]
 
 

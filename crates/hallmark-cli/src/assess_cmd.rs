@@ -170,6 +170,7 @@ pub fn run(catalog: &Catalog, args: &AssessArgs, out: &mut dyn Write) -> anyhow:
         summary: Summary::default(),
         requirements,
         outcomes,
+        components: facts.components.clone(),
     };
     let titles: BTreeMap<u8, String> = catalog
         .principles
@@ -244,6 +245,16 @@ fn terminal(
             "{DIM}{} file trees ({rootfs} root filesystems), {} kernels{DIM:#}",
             image.trees.len(),
             facts.kernels.len()
+        )?;
+        let versioned = facts
+            .components
+            .iter()
+            .filter(|c| c.version.is_some())
+            .count();
+        writeln!(
+            out,
+            "{DIM}{} software components ({versioned} with a version); `hallmark sbom` lists them{DIM:#}",
+            facts.components.len()
         )?;
         for note in image.incomplete.iter().take(5) {
             writeln!(out, "{WARN}incomplete:{WARN:#} {note}")?;

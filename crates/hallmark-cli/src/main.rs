@@ -6,6 +6,7 @@
 mod assess_cmd;
 mod catalog_cmd;
 mod explain;
+mod sbom_cmd;
 mod text;
 mod unpack_cmd;
 
@@ -70,6 +71,9 @@ enum Command {
     Assess(assess_cmd::AssessArgs),
     /// Unpack a firmware image safely: list its layers, or write its contents to a new directory.
     Unpack(unpack_cmd::UnpackArgs),
+    /// Write a software bill of materials of a firmware image: CycloneDX 1.6 or SPDX 2.3 JSON
+    /// with its files, components, evidence and digests.
+    Sbom(sbom_cmd::SbomArgs),
     /// Print the JSON Schema of the assessment report.
     Schema,
     /// Print a shell completion script.
@@ -148,6 +152,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             return Ok(if tripped { EXIT_GATE } else { EXIT_OK });
         }
         Command::Unpack(args) => unpack_cmd::run(&args, &mut out),
+        Command::Sbom(args) => sbom_cmd::run(&args, &mut out),
         Command::Schema => {
             let schema = serde_json::to_string_pretty(&hallmark_model::report_schema())?;
             writeln!(out, "{schema}")?;

@@ -19,6 +19,7 @@
 
 mod collectors;
 mod crack;
+mod files;
 mod image;
 mod redact;
 mod shell;
@@ -28,6 +29,7 @@ use hallmark_unpack::Unpacked;
 
 pub use collectors::COLLECTORS;
 pub use crack::Depth as CrackDepth;
+pub use files::{file_inventory, main_tree_chain};
 pub use image::{File, Image};
 
 /// Settings for a collection run.
@@ -81,9 +83,25 @@ pub fn collect_timed(
     unpacked: &Unpacked,
     options: &Options,
 ) -> (Facts, Vec<(&'static str, std::time::Duration)>) {
+    collect_selected(unpacked, options, |_| true)
+}
+
+/// Runs the collectors whose id `selected` accepts (`hallmark sbom` needs only `image` and
+/// `components`), with timings as [`collect_timed`]. The others leave no coverage entry, so
+/// checks see them as not run.
+pub fn collect_selected(
+    unpacked: &Unpacked,
+    options: &Options,
+    selected: impl Fn(&str) -> bool,
+) -> (Facts, Vec<(&'static str, std::time::Duration)>) {
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
+    let collectors: Vec<&dyn Collector> = COLLECTORS
+        .iter()
+        .copied()
+        .filter(|c| selected(c.id()))
+        .collect();
     let image = Image::new(unpacked);
     let run = |collector: &dyn Collector| -> (Facts, std::time::Duration) {
         let started = std::time::Instant::now();
@@ -103,17 +121,17 @@ pub fn collect_timed(
         (facts, started.elapsed())
     };
     let results: Vec<Mutex<Option<(Facts, std::time::Duration)>>> =
-        COLLECTORS.iter().map(|_| Mutex::new(None)).collect();
+        collectors.iter().map(|_| Mutex::new(None)).collect();
     let next = AtomicUsize::new(0);
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
-        .clamp(1, COLLECTORS.len().max(1));
+        .clamp(1, collectors.len().max(1));
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let (Some(collector), Some(slot)) = (COLLECTORS.get(i), results.get(i)) else {
+                    let (Some(collector), Some(slot)) = (collectors.get(i), results.get(i)) else {
                         break;
                     };
                     let result = run(*collector);
@@ -125,8 +143,8 @@ pub fn collect_timed(
         }
     });
     let mut facts = Facts::default();
-    let mut timings = Vec::with_capacity(COLLECTORS.len());
-    for (collector, slot) in COLLECTORS.iter().zip(results) {
+    let mut timings = Vec::with_capacity(collectors.len());
+    for (collector, slot) in collectors.iter().zip(results) {
         let result = slot.into_inner().ok().flatten();
         // Every slot is filled once the scope ends (a panicking worker would have propagated);
         // an empty one is recorded rather than trusted.

@@ -28,11 +28,13 @@
 
 mod evidence;
 pub mod facts;
+mod inventory;
 mod location;
 mod report;
 mod verdict;
 
 pub use evidence::{Evidence, Finding, Outcome};
+pub use inventory::{FileEntry, sbom_file_name};
 pub use location::{Layer, Location, Transport};
 pub use report::{
     CatalogRef, Input, PrincipleSummary, Provenance, REPORT_SCHEMA_VERSION, Report,

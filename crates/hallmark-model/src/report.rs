@@ -7,7 +7,7 @@ use crate::{EvidenceKind, Outcome, Severity, Verdict, VerdictCounts};
 
 /// Version of the JSON report format. The major version is part of the schema file name
 /// (`schema/report-v1.schema.json`); it changes only with incompatible changes.
-pub const REPORT_SCHEMA_VERSION: &str = "1.0.0";
+pub const REPORT_SCHEMA_VERSION: &str = "1.1.0";
 
 /// The tool that produced a report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -120,6 +120,10 @@ pub struct Report {
     pub requirements: Vec<RequirementResult>,
     /// One outcome per check that ran, sorted by check id.
     pub outcomes: Vec<Outcome>,
+    /// The software components identified in the input, with their evidence: the same
+    /// inventory `hallmark sbom` writes as CycloneDX or SPDX.
+    #[serde(default)]
+    pub components: Vec<crate::facts::Component>,
 }
 
 impl Report {

@@ -148,6 +148,18 @@ fn sample_report() -> Report {
                 findings: vec![],
             },
         ],
+        components: vec![facts::Component {
+            name: "busybox".into(),
+            version: Some("1.30.1".into()),
+            purl: "pkg:generic/busybox@1.30.1".into(),
+            cpe: Some("cpe:2.3:a:busybox:busybox:1.30.1:*:*:*:*:*:*:*".into()),
+            evidence: vec![facts::ComponentEvidence {
+                method: facts::IdentificationMethod::Signature,
+                location: Location::file("fw.bin", "/bin/busybox"),
+                text: "BusyBox v1.30.1 (2020-01-01 00:00:00 UTC)".into(),
+            }],
+            evidence_omitted: 0,
+        }],
     };
     let titles = BTreeMap::from([
         (1, "Provide updates securely".to_string()),
