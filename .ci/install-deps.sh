@@ -45,3 +45,11 @@ if ! "$validators/bin/python" -c 'import cyclonedx.validation.json, spdx_tools' 
     "$validators/bin/pip" install --quiet 'cyclonedx-python-lib[json-validation]==11.12.0' \
         'spdx-tools==0.8.5'
 fi
+
+# The SARIF validator of the format's owners (crates/hallmark-cli/tests/report_formats.rs).
+sarif_tool="${HALLMARK_SARIF_TOOL_DIR:-$HOME/.cache/hallmark/sarif-multitool}"
+if [ ! -x "$sarif_tool/node_modules/.bin/sarif-multitool" ]; then
+    command -v npm >/dev/null || need_packages nodejs npm
+    mkdir -p "$sarif_tool"
+    npm install --silent --prefix "$sarif_tool" @microsoft/sarif-multitool@5.7.0 >/dev/null
+fi

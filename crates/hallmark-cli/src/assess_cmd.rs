@@ -100,6 +100,10 @@ enum AssessFormat {
     Terminal,
     /// The full report, as described by `hallmark schema`.
     Json,
+    /// SARIF 2.1.0, for code-scanning dashboards: one rule per check, one result per finding.
+    Sarif,
+    /// Markdown, for tickets and pull requests.
+    Markdown,
 }
 
 /// Runs the assessment and renders it. Returns whether the `--fail-on` gate tripped.
@@ -194,6 +198,11 @@ pub fn run(catalog: &Catalog, args: &AssessArgs, out: &mut dyn Write) -> anyhow:
             writeln!(sink)?;
         }
         AssessFormat::Terminal => terminal(&report, &facts, sink)?,
+        AssessFormat::Sarif => {
+            serde_json::to_writer_pretty(&mut *sink, &hallmark_report::sarif(&report, &rules()))?;
+            writeln!(sink)?;
+        }
+        AssessFormat::Markdown => write!(sink, "{}", hallmark_report::markdown(&report))?,
     }
     let tripped = args.fail_on.is_some_and(|gate| gate.tripped(&report));
     if tripped && !args.quiet {
@@ -203,6 +212,24 @@ pub fn run(catalog: &Catalog, args: &AssessArgs, out: &mut dyn Write) -> anyhow:
         );
     }
     Ok(tripped)
+}
+
+/// Every check's rule metadata, for SARIF.
+fn rules() -> Vec<hallmark_report::RuleInfo> {
+    hallmark_checks::CHECKS
+        .iter()
+        .map(|check| hallmark_report::RuleInfo {
+            id: check.id().to_owned(),
+            title: check.title().to_owned(),
+            doc: check.doc().to_owned(),
+            severity: check.severity(),
+            requirements: check
+                .requirements()
+                .iter()
+                .map(|r| (*r).to_owned())
+                .collect(),
+        })
+        .collect()
 }
 
 fn verdict_style(verdict: Verdict) -> anstyle::Style {

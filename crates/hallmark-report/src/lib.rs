@@ -1,6 +1,8 @@
-//! Report formats. For now the software bill of materials of an image, as CycloneDX 1.6 JSON
-//! ([`cyclonedx`]) and SPDX 2.3 JSON ([`spdx`]): the image, its files with SHA-1 and SHA-256,
-//! the components identified with their PURL, CPE and evidence, and how they relate.
+//! Report formats over the one report model: SARIF 2.1.0 ([`sarif`]) for code-scanning
+//! dashboards, Markdown ([`markdown`]) for tickets, and the software bill of materials of an
+//! image as CycloneDX 1.6 JSON ([`cyclonedx`]) and SPDX 2.3 JSON ([`spdx`]): the image, its
+//! files with SHA-1 and SHA-256, the components identified with their PURL, CPE and evidence,
+//! and how they relate.
 //!
 //! Output is deterministic: the same [`Sbom`] gives the same bytes. Identifiers that must be
 //! unique (CycloneDX `serialNumber`, SPDX `documentNamespace`) are derived from the image
@@ -22,6 +24,8 @@
 //! ```
 
 mod cyclonedx;
+mod markdown;
+mod sarif;
 mod spdx;
 mod time;
 
@@ -29,6 +33,8 @@ use hallmark_model::facts::{Component, IdentificationMethod};
 use hallmark_model::{FileEntry, Layer, Location};
 
 pub use cyclonedx::cyclonedx;
+pub use markdown::markdown;
+pub use sarif::{RuleInfo, sarif};
 pub use spdx::spdx;
 pub use time::rfc3339_utc;
 
@@ -271,6 +277,100 @@ pub(crate) mod tests {
                 },
             ],
         }
+    }
+
+    /// A report with one failed check (telnet, evidence in a file and at an endpoint), one
+    /// inconclusive check and one component.
+    pub(crate) fn sample_report() -> hallmark_model::Report {
+        use hallmark_model::*;
+        let file = Location::Image {
+            image: "fw.bin".into(),
+            chain: vec![Layer {
+                format: "squashfs".into(),
+                offset: 0x40,
+                name: None,
+            }],
+            path: Some("/etc/init.d/S40telnetd".into()),
+            offset: None,
+            line: Some(3),
+        };
+        let evidence = |location: Location, observed: &str| Evidence {
+            kind: EvidenceKind::Firmware,
+            location,
+            observed: observed.into(),
+            reason: "telnet sends credentials in clear".into(),
+            excerpt: Some("telnetd -l /bin/sh".into()),
+        };
+        let mut report = Report {
+            schema_version: REPORT_SCHEMA_VERSION.into(),
+            provenance: Provenance {
+                tool: ToolInfo {
+                    name: "hallmark".into(),
+                    version: "0.1.0".into(),
+                },
+                catalog: CatalogRef {
+                    id: "uk-ecd-cop".into(),
+                    version: "2026.11-proposed.1".into(),
+                    status: "proposed".into(),
+                },
+                inputs: vec![Input {
+                    kind: EvidenceKind::Firmware,
+                    name: "fw.bin".into(),
+                    sha256: Some("ab".repeat(32)),
+                    size: Some(4096),
+                }],
+                settings: std::collections::BTreeMap::new(),
+                generated_at: None,
+            },
+            summary: Summary::default(),
+            requirements: vec![RequirementResult {
+                id: "ECD-8.1".into(),
+                principle: 8,
+                title: "Only necessary interfaces enabled".into(),
+                severity: Severity::High,
+                verdict: Verdict::Fail,
+                reason: "services-telnet failed".into(),
+                checks: vec!["services-telnet".into()],
+                missing: vec![],
+            }],
+            outcomes: vec![
+                Outcome {
+                    check: "services-telnet".into(),
+                    requirements: vec!["ECD-8.1".into()],
+                    verdict: Verdict::Fail,
+                    summary: "a telnet server starts at boot".into(),
+                    evidence: vec![],
+                    missing: vec![],
+                    findings: vec![Finding {
+                        id: "services-telnet:/etc/init.d/S40telnetd".into(),
+                        check: "services-telnet".into(),
+                        requirements: vec!["ECD-8.1".into()],
+                        severity: Severity::High,
+                        title: "Telnet server started".into(),
+                        message: "telnetd starts from S40telnetd with a root shell".into(),
+                        evidence: vec![
+                            evidence(file, "telnetd is started"),
+                            evidence(Location::tcp("192.0.2.1", 23), "port 23 answers"),
+                        ],
+                        remediation: "Remove telnetd from the image.".into(),
+                    }],
+                },
+                Outcome {
+                    check: "updates-signed".into(),
+                    requirements: vec!["ECD-1.2".into()],
+                    verdict: Verdict::Inconclusive,
+                    summary: "no update client found".into(),
+                    evidence: vec![],
+                    missing: vec!["a signature key | or a declaration".into()],
+                    findings: vec![],
+                },
+            ],
+            components: sample().components.into_iter().take(1).collect(),
+        };
+        let titles =
+            std::collections::BTreeMap::from([(8, "Constrain device interfaces".to_owned())]);
+        report.summarize(&titles);
+        report
     }
 
     #[test]

@@ -1,0 +1,158 @@
+//! `hallmark assess --format sarif|markdown`: snapshots on the bundled example and a corpus
+//! image, and the SARIF output checked by the format owners' validator (`sarif-multitool`,
+//! installed by `.ci/install-deps.sh`) with no errors.
+#![allow(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Runs `hallmark assess IMAGE -q --format FORMAT` from `dir` (so that the image name in the
+/// report is the relative path given, the same on every machine).
+fn assess(dir: &Path, image: &str, format: &str) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_hallmark"))
+        .current_dir(dir)
+        .args(["assess", "-q", "--format", format, image])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The validator, or `None` with a notice (under CI a missing validator is a failure).
+fn sarif_multitool() -> Option<PathBuf> {
+    let dir = std::env::var_os("HALLMARK_SARIF_TOOL_DIR")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .map(|home| PathBuf::from(home).join(".cache/hallmark/sarif-multitool"))
+        })?;
+    let tool = dir.join("node_modules/.bin/sarif-multitool");
+    if tool.is_file() {
+        return Some(tool);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI needs sarif-multitool in {} (run .ci/install-deps.sh)",
+        dir.display()
+    );
+    eprintln!(
+        "NOTICE: SARIF validation skipped; run .ci/install-deps.sh to install sarif-multitool in {}",
+        dir.display()
+    );
+    None
+}
+
+/// Validates `sarif` and returns the validator's error messages (warnings are allowed).
+fn sarif_errors(sarif: &str, name: &str) -> Vec<String> {
+    let Some(tool) = sarif_multitool() else {
+        return Vec::new();
+    };
+    let dir = std::env::temp_dir().join(format!("hallmark-sarif-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let input = dir.join(format!("{name}.sarif"));
+    let output = dir.join(format!("{name}.validation.sarif"));
+    std::fs::write(&input, sarif).unwrap();
+    let run = Command::new(tool)
+        .arg("validate")
+        .arg(&input)
+        .arg("-o")
+        .arg(&output)
+        .output()
+        .unwrap();
+    assert!(
+        output.is_file(),
+        "sarif-multitool wrote no result: {}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let log: Value = serde_json::from_slice(&std::fs::read(&output).unwrap()).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let rules: Vec<Value> = log["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    log["runs"][0]["results"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| r["level"] == "error")
+        .map(|r| {
+            let rule = r["ruleId"].as_str().unwrap_or("?");
+            let text = rules
+                .iter()
+                .find(|d| d["id"] == rule)
+                .map(|d| d["shortDescription"]["text"].to_string())
+                .unwrap_or_default();
+            format!("{rule} {text} {}", r["message"]["arguments"])
+        })
+        .collect()
+}
+
+#[test]
+fn example_sarif_validates_and_locates_findings() {
+    let sarif = assess(&repo(), "examples/demo-router.tar.gz", "sarif");
+    let errors = sarif_errors(&sarif, "example");
+    assert!(errors.is_empty(), "{errors:#?}");
+    let log: Value = serde_json::from_str(&sarif).unwrap();
+    let run = &log["runs"][0];
+    // One rule per check, whether or not it found anything.
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    assert!(rules.len() >= 40, "{}", rules.len());
+    let telnet = run["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ruleId"] == "services-telnet")
+        .expect("a services-telnet result");
+    let location = &telnet["locations"][0]["physicalLocation"];
+    assert_eq!(location["artifactLocation"]["uri"], "etc/init.d/S40telnetd");
+    assert_eq!(location["region"]["startLine"], 3);
+    assert_eq!(telnet["level"], "error");
+    insta::assert_snapshot!("example_sarif", sarif);
+}
+
+#[test]
+fn example_markdown() {
+    let markdown = assess(&repo(), "examples/demo-router.tar.gz", "markdown");
+    assert!(markdown.contains("### `services-telnet`"), "{markdown}");
+    insta::assert_snapshot!("example_markdown", markdown);
+}
+
+#[test]
+fn corpus_image_renders_and_sarif_validates() {
+    let corpus = repo().join("../shared/corpus");
+    if !corpus.is_dir() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI needs the shared corpus at {}",
+            corpus.display()
+        );
+        eprintln!(
+            "NOTICE: skipping; shared corpus absent at {}",
+            corpus.display()
+        );
+        return;
+    }
+    let image = "synthetic/router-armhf/firmware.bin";
+    let sarif = assess(&corpus, image, "sarif");
+    let errors = sarif_errors(&sarif, "router");
+    assert!(errors.is_empty(), "{errors:#?}");
+    insta::assert_snapshot!("router_armhf_sarif", sarif);
+    insta::assert_snapshot!("router_armhf_markdown", assess(&corpus, image, "markdown"));
+}
