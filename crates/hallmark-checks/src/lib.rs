@@ -29,7 +29,7 @@ use hallmark_model::facts::Facts;
 use hallmark_model::{Outcome, Severity};
 
 pub use checks::CHECKS;
-pub use engine::{evaluate, requirement_results};
+pub use engine::{DECIDED_BY, evaluate, requirement_results};
 
 /// One check.
 pub trait Check: Sync {

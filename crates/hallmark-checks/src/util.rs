@@ -32,9 +32,9 @@ impl<'c> Judge<'c> {
         remediation: &str,
     ) {
         let title = title.into();
-        let number = self.findings.len().saturating_add(1);
+        let id = self.finding_id(location, &title);
         self.findings.push(Finding {
-            id: format!("{}#{number}", self.check.id()),
+            id,
             check: self.check.id().to_owned(),
             requirements: self
                 .check
@@ -54,6 +54,33 @@ impl<'c> Judge<'c> {
             }],
             remediation: remediation.to_owned(),
         });
+    }
+
+    /// A finding id that stays the same across runs and across firmware versions while the
+    /// weakness stays where it is: the check, the place (path in its file tree, endpoint, or
+    /// the layer formats for evidence in a layer; never the image name or layer offsets, which
+    /// change between versions) and the title, which names the subject. A repeat within the
+    /// check gets `#2`, `#3`.
+    fn finding_id(&self, location: &Location, title: &str) -> String {
+        let place = match location {
+            Location::Image {
+                path: Some(path), ..
+            } => path.clone(),
+            Location::Image { chain, .. } => chain
+                .iter()
+                .map(|layer| layer.format.as_str())
+                .collect::<Vec<_>>()
+                .join(">"),
+            other => other.to_string(),
+        };
+        let base = format!("{}:{place}:{title}", self.check.id());
+        let mut id = base.clone();
+        let mut n = 1u32;
+        while self.findings.iter().any(|f| f.id == id) {
+            n = n.saturating_add(1);
+            id = format!("{base}#{n}");
+        }
+        id
     }
 
     /// Records evidence that is missing to decide.
@@ -166,4 +193,49 @@ pub(crate) fn rootfs_location(facts: &hallmark_model::facts::Facts) -> Location 
             offset: None,
             line: None,
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use hallmark_model::Layer;
+
+    use super::*;
+
+    #[test]
+    fn finding_ids_survive_a_new_image_name_and_layer_offsets() {
+        let check = crate::CHECKS
+            .iter()
+            .find(|c| c.id() == "permissions-world-writable")
+            .copied();
+        let Some(check) = check else {
+            panic!("permissions-world-writable is registered");
+        };
+        let at = |image: &str, offset: u64| Location::Image {
+            image: image.into(),
+            chain: vec![Layer {
+                format: "squashfs".into(),
+                offset,
+                name: None,
+            }],
+            path: Some("/etc/init.d/S99custom".into()),
+            offset: None,
+            line: None,
+        };
+        let ids = |image: &str, offset: u64| {
+            let mut judge = Judge::new(check);
+            for _ in 0..2 {
+                judge.fail(&at(image, offset), None, "world-writable", "0777", "why", "fix");
+            }
+            judge.findings.into_iter().map(|f| f.id).collect::<Vec<_>>()
+        };
+        let v1 = ids("fw-1.0.bin", 0x20000);
+        assert_eq!(
+            v1,
+            [
+                "permissions-world-writable:/etc/init.d/S99custom:world-writable",
+                "permissions-world-writable:/etc/init.d/S99custom:world-writable#2"
+            ]
+        );
+        assert_eq!(ids("fw-1.1.bin", 0x24000), v1);
+    }
 }

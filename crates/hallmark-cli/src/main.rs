@@ -5,6 +5,7 @@
 
 mod assess_cmd;
 mod catalog_cmd;
+mod diff_cmd;
 mod explain;
 mod sbom_cmd;
 mod text;
@@ -32,7 +33,8 @@ const EXIT_USAGE: u8 = 2;
     about = "Assess connected devices against the UK Code of Practice for Enterprise Connected \
              Device Security, with evidence for every verdict",
     long_about = None,
-    after_help = "Exit codes: 0 the command ran; 1 `assess --fail-on` found findings at its level; \
+    after_help = "Exit codes: 0 the command ran; 1 `assess --fail-on` found findings at its level \
+                  (or `diff --fail-on-new` found new findings); \
                   2 bad input or usage.\n\
                   Colour follows --color, NO_COLOR and CLICOLOR_FORCE."
 )]
@@ -71,6 +73,9 @@ enum Command {
     Assess(assess_cmd::AssessArgs),
     /// Unpack a firmware image safely: list its layers, or write its contents to a new directory.
     Unpack(unpack_cmd::UnpackArgs),
+    /// Compare the JSON reports of two firmware versions: findings fixed and new, verdicts
+    /// that changed, components added, removed or upgraded.
+    Diff(diff_cmd::DiffArgs),
     /// Write a software bill of materials of a firmware image: CycloneDX 1.6 or SPDX 2.3 JSON
     /// with its files, components, evidence and digests.
     Sbom(sbom_cmd::SbomArgs),
@@ -153,6 +158,10 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Unpack(args) => unpack_cmd::run(&args, &mut out),
         Command::Sbom(args) => sbom_cmd::run(&args, &mut out),
+        Command::Diff(args) => {
+            let tripped = diff_cmd::run(&args, &mut out)?;
+            return Ok(if tripped { EXIT_GATE } else { EXIT_OK });
+        }
         Command::Schema => {
             let schema = serde_json::to_string_pretty(&hallmark_model::report_schema())?;
             writeln!(out, "{schema}")?;

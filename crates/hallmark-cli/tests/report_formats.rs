@@ -156,3 +156,92 @@ fn corpus_image_renders_and_sarif_validates() {
     insta::assert_snapshot!("router_armhf_sarif", sarif);
     insta::assert_snapshot!("router_armhf_markdown", assess(&corpus, image, "markdown"));
 }
+
+/// The example with one weakness fixed: `etc/init.d/S99custom` is no longer world-writable
+/// (mode 0777 -> 0755; the tar header's mode and checksum patched, nothing else changed).
+fn example_with_fixed_permissions() -> Vec<u8> {
+    use std::io::{Read, Write};
+    let gz = std::fs::read(repo().join("examples/demo-router.tar.gz")).unwrap();
+    let mut tar = Vec::new();
+    flate2::read::GzDecoder::new(gz.as_slice())
+        .read_to_end(&mut tar)
+        .unwrap();
+    let at = tar
+        .chunks(512)
+        .position(|block| block.starts_with(b"etc/init.d/S99custom\0"))
+        .expect("S99custom in the example")
+        * 512;
+    let header = &mut tar[at..at + 512];
+    assert_eq!(&header[100..107], b"0000777");
+    header[100..108].copy_from_slice(b"0000755\0");
+    header[148..156].copy_from_slice(b"        ");
+    let sum: u32 = header.iter().map(|b| u32::from(*b)).sum();
+    header[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+    let mut out = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    out.write_all(&tar).unwrap();
+    out.finish().unwrap()
+}
+
+#[test]
+fn diff_of_two_versions_reports_exactly_the_fix() {
+    let dir = std::env::temp_dir().join(format!("hallmark-diff-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(
+        repo().join("examples/demo-router.tar.gz"),
+        dir.join("router-1.0.tar.gz"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("router-1.1.tar.gz"),
+        example_with_fixed_permissions(),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("old.json"),
+        assess(&dir, "router-1.0.tar.gz", "json"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("new.json"),
+        assess(&dir, "router-1.1.tar.gz", "json"),
+    )
+    .unwrap();
+
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_hallmark"))
+            .current_dir(&dir)
+            .args(args)
+            .output()
+            .unwrap();
+        (out.status.code(), String::from_utf8(out.stdout).unwrap())
+    };
+    let (code, json) = run(&["diff", "old.json", "new.json", "--format", "json"]);
+    assert_eq!(code, Some(0));
+    let diff: Value = serde_json::from_str(&json).unwrap();
+    let ids = |key: &str| -> Vec<String> {
+        diff[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let fixed = ids("fixed");
+    assert_eq!(fixed.len(), 1, "{fixed:?}");
+    assert!(
+        fixed[0].starts_with("permissions-world-writable") && fixed[0].contains("S99custom"),
+        "{fixed:?}"
+    );
+    assert!(ids("new").is_empty());
+    assert!(diff["components_added"].as_array().unwrap().is_empty());
+    assert!(diff["components_removed"].as_array().unwrap().is_empty());
+    assert!(diff["components_changed"].as_array().unwrap().is_empty());
+    insta::assert_snapshot!("diff_markdown", run(&["diff", "old.json", "new.json"]).1);
+
+    // Swapped, the fix is a regression, and --fail-on-new trips.
+    let (code, _) = run(&["diff", "new.json", "old.json", "--fail-on-new"]);
+    assert_eq!(code, Some(1));
+    let (code, _) = run(&["diff", "old.json", "new.json", "--fail-on-new"]);
+    assert_eq!(code, Some(0));
+    let _ = std::fs::remove_dir_all(&dir);
+}

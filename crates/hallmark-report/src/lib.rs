@@ -24,6 +24,7 @@
 //! ```
 
 mod cyclonedx;
+mod diff;
 mod markdown;
 mod sarif;
 mod spdx;
@@ -33,6 +34,7 @@ use hallmark_model::facts::{Component, IdentificationMethod};
 use hallmark_model::{FileEntry, Layer, Location};
 
 pub use cyclonedx::cyclonedx;
+pub use diff::{ReportDiff, VerdictChange, VersionChange, diff, diff_markdown};
 pub use markdown::markdown;
 pub use sarif::{RuleInfo, sarif};
 pub use spdx::spdx;
