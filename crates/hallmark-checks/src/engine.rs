@@ -194,7 +194,11 @@ mod tests {
         let r = result(&results, "ECD-4.2");
         assert_eq!(r.verdict, Verdict::Inconclusive);
         assert!(r.reason.contains("cover only part"), "{}", r.reason);
-        assert!(r.missing.iter().any(|m| m.contains("ECD-4.2")), "{:?}", r.missing);
+        assert!(
+            r.missing.iter().any(|m| m.contains("ECD-4.2")),
+            "{:?}",
+            r.missing
+        );
         // The same check failing still fails it.
         let outcomes = [outcome(
             "permissions-world-writable",

@@ -224,7 +224,14 @@ mod tests {
         let ids = |image: &str, offset: u64| {
             let mut judge = Judge::new(check);
             for _ in 0..2 {
-                judge.fail(&at(image, offset), None, "world-writable", "0777", "why", "fix");
+                judge.fail(
+                    &at(image, offset),
+                    None,
+                    "world-writable",
+                    "0777",
+                    "why",
+                    "fix",
+                );
             }
             judge.findings.into_iter().map(|f| f.id).collect::<Vec<_>>()
         };

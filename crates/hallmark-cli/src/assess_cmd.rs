@@ -25,6 +25,12 @@ pub struct AssessArgs {
     #[arg(long, value_enum, default_value_t = AssessFormat::Terminal)]
     format: AssessFormat,
 
+    /// Pivot the verdicts to this framework's items (etsi-en-303-645, cra, psti,
+    /// nist-ir-8259a): each supported, not supported, not applicable or not assessed, with the
+    /// requirements behind it. Applies to the terminal, Markdown and JSON formats.
+    #[arg(long, value_name = "ID")]
+    framework: Option<String>,
+
     /// Write the report to this file instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
@@ -192,6 +198,32 @@ pub fn run(catalog: &Catalog, args: &AssessArgs, out: &mut dyn Write) -> anyhow:
         }
         None => out,
     };
+    if let Some(id) = &args.framework {
+        let view = catalog.framework_view(id).with_context(|| {
+            let known: Vec<&str> = catalog.frameworks.iter().map(|f| f.id.as_str()).collect();
+            format!("no framework {id:?}; known: {}", known.join(", "))
+        })?;
+        let result = hallmark_report::framework_result(&view, &report);
+        match args.format {
+            AssessFormat::Json => {
+                serde_json::to_writer_pretty(&mut *sink, &result)?;
+                writeln!(sink)?;
+            }
+            AssessFormat::Terminal | AssessFormat::Markdown => {
+                let input = report
+                    .provenance
+                    .inputs
+                    .first()
+                    .map_or("?", |i| i.name.as_str());
+                writeln!(sink, "# Hallmark assessment of {input}, by framework\n")?;
+                write!(sink, "{}", hallmark_report::framework_markdown(&result))?;
+            }
+            AssessFormat::Sarif => {
+                anyhow::bail!("--framework applies to the terminal, markdown and json formats")
+            }
+        }
+        return Ok(args.fail_on.is_some_and(|gate| gate.tripped(&report)));
+    }
     match args.format {
         AssessFormat::Json => {
             serde_json::to_writer_pretty(&mut *sink, &report)?;

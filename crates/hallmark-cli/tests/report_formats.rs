@@ -245,3 +245,50 @@ fn diff_of_two_versions_reports_exactly_the_fix() {
     assert_eq!(code, Some(0));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn framework_view_of_the_example() {
+    let dir = repo();
+    let run = |format: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_hallmark"))
+            .current_dir(&dir)
+            .args([
+                "assess",
+                "-q",
+                "--framework",
+                "etsi-en-303-645",
+                "--format",
+                format,
+            ])
+            .arg("examples/demo-router.tar.gz")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let json: Value = serde_json::from_str(&run("json")).unwrap();
+    let items = json["items"].as_array().unwrap();
+    assert_eq!(items.len(), 68);
+    let item = |id: &str| items.iter().find(|i| i["id"] == id).unwrap();
+    // Default passwords: the example has root/admin, so 5.1-1 is not supported.
+    assert_eq!(item("5.1-1")["status"], "not_supported");
+    // No item is supported on inconclusive or partial evidence alone.
+    for i in items {
+        if i["status"] == "supported" {
+            assert!(
+                i["covered_by"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|c| c["full"] == true)
+                    .all(|c| c["verdict"] == "PASS"),
+                "{i}"
+            );
+        }
+    }
+    insta::assert_snapshot!("example_etsi_view", run("markdown"));
+}

@@ -25,6 +25,7 @@
 
 mod cyclonedx;
 mod diff;
+mod framework;
 mod markdown;
 mod sarif;
 mod spdx;
@@ -35,6 +36,9 @@ use hallmark_model::{FileEntry, Layer, Location};
 
 pub use cyclonedx::cyclonedx;
 pub use diff::{ReportDiff, VerdictChange, VersionChange, diff, diff_markdown};
+pub use framework::{
+    CoveringVerdict, FrameworkResult, ItemResult, ItemStatus, framework_markdown, framework_result,
+};
 pub use markdown::markdown;
 pub use sarif::{RuleInfo, sarif};
 pub use spdx::spdx;
