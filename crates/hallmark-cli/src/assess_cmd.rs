@@ -327,32 +327,39 @@ fn terminal(
 
     writeln!(
         out,
-        "{HEADING}{:<4}{:<64}{:>6}{:>6}{:>8}{:>6}  verdict{HEADING:#}",
-        "", "principle", "pass", "fail", "incon.", "n/a"
+        "{HEADING}{:<4}{:<64}{:>6}{:>6}{:>8}{:>6}{:>7}  verdict{HEADING:#}",
+        "", "principle", "pass", "fail", "incon.", "n/a", "score"
     )?;
     for p in &report.summary.principles {
         let style = verdict_style(p.verdict);
         writeln!(
             out,
-            "{:<4}{:<64}{:>6}{:>6}{:>8}{:>6}  {style}{}{style:#}",
+            "{:<4}{:<64}{:>6}{:>6}{:>8}{:>6}{:>7}  {style}{}{style:#}",
             p.number,
             crate::text::pad(&p.title, 63),
             p.requirements.pass,
             p.requirements.fail,
             p.requirements.inconclusive,
             p.requirements.not_applicable,
+            p.assurance.score,
             p.verdict.label()
         )?;
     }
     let total = &report.summary.requirements;
     writeln!(
         out,
-        "\n{HEADING}{} requirements:{HEADING:#} {} pass, {} fail, {} inconclusive, {} not applicable\n",
+        "\n{HEADING}{} requirements:{HEADING:#} {} pass, {} fail, {} inconclusive, {} not applicable",
         report.requirements.len(),
         total.pass,
         total.fail,
         total.inconclusive,
         total.not_applicable
+    )?;
+    let assurance = report.summary.assurance;
+    writeln!(
+        out,
+        "{HEADING}assurance score {}/100{HEADING:#} {DIM}(severity-weighted share of requirements passed; {}% of the weight decided by evidence, the rest inconclusive){DIM:#}\n",
+        assurance.score, assurance.decided
     )?;
 
     let failing: Vec<_> = report

@@ -96,6 +96,63 @@ pub struct PrincipleSummary {
     pub requirements: VerdictCounts,
     /// The principle's own verdict, rolled up from its requirements.
     pub verdict: Verdict,
+    /// Assurance score over the principle's requirements.
+    #[serde(default)]
+    pub assurance: Assurance,
+}
+
+/// A transparent assurance score, derived from requirement verdicts and severities.
+///
+/// Each requirement weighs by its severity (critical 4, high 3, medium 2, low and info 1).
+/// Not-applicable requirements are left out. `score` is the weight of the passed requirements
+/// as a percentage of all the weight; inconclusive requirements count as not passed, so
+/// unknown never raises the score. `decided` is the weight of the requirements that passed or
+/// failed, as a percentage: how much of the score rests on evidence. Both round down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+pub struct Assurance {
+    /// 0 to 100.
+    pub score: u8,
+    /// 0 to 100.
+    pub decided: u8,
+}
+
+impl Assurance {
+    /// The weight of a requirement of `severity`.
+    pub fn weight(severity: Severity) -> u64 {
+        match severity {
+            Severity::Critical => 4,
+            Severity::High => 3,
+            Severity::Medium => 2,
+            Severity::Low | Severity::Info => 1,
+        }
+    }
+
+    /// The score of a set of requirements given as (severity, verdict).
+    pub fn of(requirements: impl IntoIterator<Item = (Severity, Verdict)>) -> Assurance {
+        let (mut total, mut passed, mut decided) = (0u64, 0u64, 0u64);
+        for (severity, verdict) in requirements {
+            let weight = Assurance::weight(severity);
+            match verdict {
+                Verdict::NotApplicable => continue,
+                Verdict::Pass => {
+                    passed = passed.saturating_add(weight);
+                    decided = decided.saturating_add(weight);
+                }
+                Verdict::Fail => decided = decided.saturating_add(weight),
+                Verdict::Inconclusive => {}
+            }
+            total = total.saturating_add(weight);
+        }
+        let percent = |part: u64| -> u8 {
+            part.saturating_mul(100)
+                .checked_div(total)
+                .map_or(0, |p| u8::try_from(p).unwrap_or(100))
+        };
+        Assurance {
+            score: percent(passed),
+            decided: percent(decided),
+        }
+    }
 }
 
 /// Totals over the whole report.
@@ -105,6 +162,9 @@ pub struct Summary {
     pub requirements: VerdictCounts,
     /// One entry per principle, in order.
     pub principles: Vec<PrincipleSummary>,
+    /// Assurance score over all requirements (see [`Assurance`]).
+    #[serde(default)]
+    pub assurance: Assurance,
 }
 
 /// An assessment report: provenance, per-requirement verdicts and the check outcomes behind them.
@@ -130,26 +190,28 @@ impl Report {
     /// Recomputes [`Report::summary`] from the requirement results, using `titles` for the
     /// principle titles (principles absent from `titles` are still summarised, untitled).
     pub fn summarize(&mut self, titles: &BTreeMap<u8, String>) {
-        let mut by_principle: BTreeMap<u8, Vec<Verdict>> =
+        let mut by_principle: BTreeMap<u8, Vec<(Severity, Verdict)>> =
             titles.keys().map(|n| (*n, Vec::new())).collect();
         for result in &self.requirements {
             by_principle
                 .entry(result.principle)
                 .or_default()
-                .push(result.verdict);
+                .push((result.severity, result.verdict));
         }
         let principles = by_principle
             .into_iter()
-            .map(|(number, verdicts)| PrincipleSummary {
+            .map(|(number, results)| PrincipleSummary {
                 number,
                 title: titles.get(&number).cloned().unwrap_or_default(),
-                requirements: verdicts.iter().copied().collect(),
-                verdict: Verdict::roll_up(verdicts),
+                requirements: results.iter().map(|(_, v)| *v).collect(),
+                verdict: Verdict::roll_up(results.iter().map(|(_, v)| *v)),
+                assurance: Assurance::of(results.iter().copied()),
             })
             .collect();
         self.summary = Summary {
             requirements: self.requirements.iter().map(|r| r.verdict).collect(),
             principles,
+            assurance: Assurance::of(self.requirements.iter().map(|r| (r.severity, r.verdict))),
         };
     }
 }
@@ -171,4 +233,44 @@ pub fn report_schema() -> serde_json::Value {
         );
     }
     schema
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn assurance_weighs_by_severity_and_never_credits_unknown() {
+        use Severity::*;
+        use Verdict::*;
+        // 3 (high pass) of 3 + 2 + 2 = 7 -> 42; decided 3 + 2 = 5 of 7 -> 71.
+        let a = Assurance::of([
+            (High, Pass),
+            (Medium, Fail),
+            (Medium, Inconclusive),
+            (Critical, NotApplicable),
+        ]);
+        assert_eq!(
+            a,
+            Assurance {
+                score: 42,
+                decided: 71
+            }
+        );
+        assert_eq!(
+            Assurance::of([(Low, Inconclusive)]),
+            Assurance {
+                score: 0,
+                decided: 0
+            }
+        );
+        assert_eq!(Assurance::of([]), Assurance::default());
+        assert_eq!(
+            Assurance::of([(Critical, Pass), (Info, Pass)]),
+            Assurance {
+                score: 100,
+                decided: 100
+            }
+        );
+    }
 }

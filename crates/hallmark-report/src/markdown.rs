@@ -56,20 +56,29 @@ pub fn markdown(report: &Report) -> String {
         total.inconclusive,
         total.not_applicable
     );
+    let assurance = report.summary.assurance;
     let _ = writeln!(
         out,
-        "| # | Principle | Pass | Fail | Inconclusive | N/A | Verdict |\n|---:|---|---:|---:|---:|---:|---|"
+        "**Assurance score: {}/100**, with {}% of the weight decided by evidence. The score is the \
+         severity-weighted share of requirements that passed (critical 4, high 3, medium 2, low 1; \
+         not applicable left out; inconclusive counts as not passed).\n",
+        assurance.score, assurance.decided
+    );
+    let _ = writeln!(
+        out,
+        "| # | Principle | Pass | Fail | Inconclusive | N/A | Score | Verdict |\n|---:|---|---:|---:|---:|---:|---:|---|"
     );
     for p in &report.summary.principles {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | **{}** |",
+            "| {} | {} | {} | {} | {} | {} | {} | **{}** |",
             p.number,
             cell(&p.title),
             p.requirements.pass,
             p.requirements.fail,
             p.requirements.inconclusive,
             p.requirements.not_applicable,
+            p.assurance.score,
             p.verdict.label()
         );
     }
@@ -167,7 +176,7 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("| 8 | Constrain device interfaces | 0 | 1 | 0 | 0 | **FAIL** |"),
+            text.contains("| 8 | Constrain device interfaces | 0 | 1 | 0 | 0 | 0 | **FAIL** |"),
             "{text}"
         );
         assert!(text.contains("### `services-telnet` (ECD-8.1)"), "{text}");

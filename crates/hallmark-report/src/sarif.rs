@@ -138,6 +138,10 @@ pub fn sarif(report: &Report, rules: &[RuleInfo]) -> Value {
                     "inconclusive": report.summary.requirements.inconclusive,
                     "notApplicable": report.summary.requirements.not_applicable,
                 },
+                "assurance": {
+                    "score": report.summary.assurance.score,
+                    "decided": report.summary.assurance.decided,
+                },
                 "inconclusiveChecks": inconclusive,
             },
         }],
