@@ -53,3 +53,6 @@ if [ ! -x "$sarif_tool/node_modules/.bin/sarif-multitool" ]; then
     mkdir -p "$sarif_tool"
     npm install --silent --prefix "$sarif_tool" @microsoft/sarif-multitool@5.7.0 >/dev/null
 fi
+
+# Headless Chromium opens the HTML report in crates/hallmark-cli/tests/html_report.rs.
+need_packages chromium

@@ -110,6 +110,9 @@ enum AssessFormat {
     Sarif,
     /// Markdown, for tickets and pull requests.
     Markdown,
+    /// One self-contained HTML page: charts, requirements with evidence, framework tabs,
+    /// components, provenance. Makes no network request.
+    Html,
 }
 
 /// Runs the assessment and renders it. Returns whether the `--fail-on` gate tripped.
@@ -218,8 +221,11 @@ pub fn run(catalog: &Catalog, args: &AssessArgs, out: &mut dyn Write) -> anyhow:
                 writeln!(sink, "# Hallmark assessment of {input}, by framework\n")?;
                 write!(sink, "{}", hallmark_report::framework_markdown(&result))?;
             }
-            AssessFormat::Sarif => {
-                anyhow::bail!("--framework applies to the terminal, markdown and json formats")
+            AssessFormat::Sarif | AssessFormat::Html => {
+                anyhow::bail!(
+                    "--framework applies to the terminal, markdown and json formats (the HTML \
+                     report has a tab per framework)"
+                )
             }
         }
         return Ok(args.fail_on.is_some_and(|gate| gate.tripped(&report)));
@@ -235,6 +241,15 @@ pub fn run(catalog: &Catalog, args: &AssessArgs, out: &mut dyn Write) -> anyhow:
             writeln!(sink)?;
         }
         AssessFormat::Markdown => write!(sink, "{}", hallmark_report::markdown(&report))?,
+        AssessFormat::Html => {
+            let frameworks: Vec<_> = catalog
+                .frameworks
+                .iter()
+                .filter_map(|f| catalog.framework_view(&f.id))
+                .map(|view| hallmark_report::framework_result(&view, &report))
+                .collect();
+            write!(sink, "{}", hallmark_report::html(&report, &frameworks))?;
+        }
     }
     let tripped = args.fail_on.is_some_and(|gate| gate.tripped(&report));
     if tripped && !args.quiet {

@@ -1,6 +1,7 @@
-//! `hallmark assess --format sarif|markdown`: snapshots on the bundled example and a corpus
-//! image, and the SARIF output checked by the format owners' validator (`sarif-multitool`,
-//! installed by `.ci/install-deps.sh`) with no errors.
+//! The report renderers: snapshots of every format (terminal, JSON, SARIF, Markdown, HTML) on a
+//! corpus image and of several on the bundled example; the SARIF output checked by the format
+//! owners' validator (`sarif-multitool`, installed by `.ci/install-deps.sh`) with no errors;
+//! framework views and `hallmark diff`.
 #![allow(
     clippy::panic,
     clippy::unwrap_used,
@@ -155,6 +156,9 @@ fn corpus_image_renders_and_sarif_validates() {
     assert!(errors.is_empty(), "{errors:#?}");
     insta::assert_snapshot!("router_armhf_sarif", sarif);
     insta::assert_snapshot!("router_armhf_markdown", assess(&corpus, image, "markdown"));
+    insta::assert_snapshot!("router_armhf_terminal", assess(&corpus, image, "terminal"));
+    insta::assert_snapshot!("router_armhf_json", assess(&corpus, image, "json"));
+    insta::assert_snapshot!("router_armhf_html", assess(&corpus, image, "html"));
 }
 
 /// The example with one weakness fixed: `etc/init.d/S99custom` is no longer world-writable

@@ -26,6 +26,7 @@
 mod cyclonedx;
 mod diff;
 mod framework;
+mod html;
 mod markdown;
 mod sarif;
 mod spdx;
@@ -39,6 +40,7 @@ pub use diff::{ReportDiff, VerdictChange, VersionChange, diff, diff_markdown};
 pub use framework::{
     CoveringVerdict, FrameworkResult, ItemResult, ItemStatus, framework_markdown, framework_result,
 };
+pub use html::html;
 pub use markdown::markdown;
 pub use sarif::{RuleInfo, sarif};
 pub use spdx::spdx;
