@@ -54,6 +54,11 @@ pub struct AssessArgs {
     /// MD5-crypt computation (0.1 ms of one core); see `hallmark explain accounts-default-passwords`.
     #[arg(long, value_name = "UNITS", default_value_t = hallmark_collect::Options::default().crack_budget)]
     crack_budget: u64,
+
+    /// Combine the tested evidence with this manufacturer's declaration (claims, support
+    /// period, disclosure, update policy; format: docs/declaration-format.md).
+    #[arg(long, value_name = "FILE")]
+    declaration: Option<PathBuf>,
 }
 
 /// What makes `--fail-on` exit with code 1.
@@ -191,6 +196,9 @@ pub fn run(catalog: &Catalog, args: &AssessArgs, out: &mut dyn Write) -> anyhow:
         .map(|p| (p.number, p.title.clone()))
         .collect();
     report.summarize(&titles);
+    if let Some(path) = &args.declaration {
+        crate::declaration_cmd::apply(catalog, path, &mut report, &progress)?;
+    }
 
     let mut file;
     let sink: &mut dyn Write = match &args.output {

@@ -4,7 +4,9 @@
 //! Exit codes: 0 the command ran; 2 bad input or usage (the message is on stderr).
 
 mod assess_cmd;
+mod attest_cmd;
 mod catalog_cmd;
+mod declaration_cmd;
 mod diff_cmd;
 mod explain;
 mod sbom_cmd;
@@ -34,7 +36,8 @@ const EXIT_USAGE: u8 = 2;
              Device Security, with evidence for every verdict",
     long_about = None,
     after_help = "Exit codes: 0 the command ran; 1 `assess --fail-on` found findings at its level \
-                  (or `diff --fail-on-new` found new findings); \
+                  (or `diff --fail-on-new` found new findings, or `verify` rejected the \
+                  statement); \
                   2 bad input or usage.\n\
                   Colour follows --color, NO_COLOR and CLICOLOR_FORCE."
 )]
@@ -79,6 +82,14 @@ enum Command {
     /// Write a software bill of materials of a firmware image: CycloneDX 1.6 or SPDX 2.3 JSON
     /// with its files, components, evidence and digests.
     Sbom(sbom_cmd::SbomArgs),
+    /// Write a commented manufacturer-declaration template (pre-filled from an image), or
+    /// check a declaration (format: docs/declaration-format.md).
+    Declaration(declaration_cmd::DeclarationArgs),
+    /// Sign a JSON report's conformance statement (in-toto in DSSE, ed25519), or make a key
+    /// pair with `attest keygen`.
+    Attest(attest_cmd::AttestArgs),
+    /// Check a signed conformance statement: signature, subject image and catalogue version.
+    Verify(attest_cmd::VerifyArgs),
     /// Print the JSON Schema of the assessment report.
     Schema,
     /// Print a shell completion script.
@@ -161,6 +172,24 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Diff(args) => {
             let tripped = diff_cmd::run(&args, &mut out)?;
             return Ok(if tripped { EXIT_GATE } else { EXIT_OK });
+        }
+        Command::Declaration(args) => {
+            let catalog = load_catalog(cli.catalog.as_ref())?;
+            declaration_cmd::run(&catalog, &args, &mut out)
+        }
+        Command::Attest(args) => attest_cmd::run(&args, &mut out),
+        Command::Verify(args) => {
+            let catalog = load_catalog(cli.catalog.as_ref())?;
+            if let Err(reason) = attest_cmd::verify(&catalog, &args, &mut out)? {
+                let _ = writeln!(
+                    anstream::stderr(),
+                    "{}verification failed:{} {reason}",
+                    text::ERROR,
+                    text::RESET
+                );
+                return Ok(EXIT_GATE);
+            }
+            Ok(())
         }
         Command::Schema => {
             let schema = serde_json::to_string_pretty(&hallmark_model::report_schema())?;

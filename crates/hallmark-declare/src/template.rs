@@ -72,14 +72,15 @@ fn detected(out: &mut String, heading: &str, items: &[String]) {
 pub fn template(catalog: &Catalog, prefill: &Prefill) -> String {
     let mut t = String::new();
     t.push_str(&format!(
-        "# Hallmark manufacturer declaration (format {FORMAT}; see docs/declaration-format.md).\n\
+        "# Hallmark manufacturer declaration, format {FORMAT}\n\
+         # (see docs/declaration-format.md).\n\
          #\n\
          # Claims and facts here are combined with what tests find: test evidence outranks\n\
-         # claims, a claim that contradicts a failed test is reported as a contradiction, and\n\
-         # the requirements decided from declared content ({}) pass only when the content is\n\
-         # present and valid. Uncomment and fill in what applies; leave out what you cannot\n\
-         # state (the requirement then stays INCONCLUSIVE, naming the missing field).\n\
-         # Dates are written 2030-12-31. URLs must be https://.\n\n",
+         # claims, and a claim that contradicts a failed test is reported as a contradiction.\n\
+         # The requirements decided from declared content ({})\n\
+         # pass only when the content is present and valid. Uncomment and fill in what\n\
+         # applies; leave out what you cannot state (the requirement then stays INCONCLUSIVE,\n\
+         # naming the missing field). Dates are written 2030-12-31; URLs must be https://.\n\n",
         DECLARATION_DECIDED
             .iter()
             .map(|(id, _)| *id)
