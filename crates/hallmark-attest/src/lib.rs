@@ -92,9 +92,15 @@ pub fn generate_key() -> Result<SigningKey, AttestError> {
     Ok(SigningKey::from_bytes(&seed))
 }
 
-/// The private key as PKCS#8 PEM.
+/// The private key as PKCS#8 v1 PEM (the seed only, as RFC 8410 shows it and OpenSSL writes
+/// it; some readers refuse the v2 form that also carries the public key).
 pub fn private_key_pem(key: &SigningKey) -> Result<String, AttestError> {
-    key.to_pkcs8_pem(LineEnding::LF)
+    let bytes = ed25519_dalek::pkcs8::KeypairBytes {
+        secret_key: key.to_bytes(),
+        public_key: None,
+    };
+    bytes
+        .to_pkcs8_pem(LineEnding::LF)
         .map(|pem| pem.to_string())
         .map_err(|e| AttestError::Key {
             kind: "private",
@@ -497,6 +503,21 @@ mod tests {
         let private = private_key_pem(&key).unwrap();
         let public = public_key_pem(&key.verifying_key()).unwrap();
         assert!(private.starts_with("-----BEGIN PRIVATE KEY-----\n"));
+        // PKCS#8 v1 as RFC 8410 shows it: a fixed 16-byte header, then the 32-byte seed.
+        let body: String = private
+            .lines()
+            .filter(|l| !l.starts_with("-----"))
+            .collect();
+        let der = STANDARD.decode(body).unwrap();
+        assert_eq!(der.len(), 48);
+        assert_eq!(
+            der[..16],
+            [
+                0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22,
+                0x04, 0x20
+            ]
+        );
+        assert_eq!(der[16..], key.to_bytes());
         assert!(public.starts_with("-----BEGIN PUBLIC KEY-----\n"));
         assert_eq!(
             read_private_key(&private).unwrap().to_bytes(),
