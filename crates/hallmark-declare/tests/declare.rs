@@ -599,6 +599,21 @@ fn hostile_input_never_panics() {
     ] {
         let _ = Declaration::parse("x.toml", &text, &catalog, today());
     }
+    // Every third byte replaced by bytes that matter to TOML and to the validators; what still
+    // parses is also applied.
+    let base = report();
+    let bytes = good.as_bytes();
+    for position in (0..bytes.len()).step_by(3) {
+        for replacement in [b'"', b'=', b'[', b'\n', b'9', b'-', 0xff] {
+            let mut copy = bytes.to_vec();
+            copy[position] = replacement;
+            let text = String::from_utf8_lossy(&copy);
+            if let Ok(declaration) = Declaration::parse("x.toml", &text, &catalog, today()) {
+                let mut report = base.clone();
+                let _ = apply(&mut report, &declaration, &catalog, today());
+            }
+        }
+    }
     let long = good.replace(
         "Tamper-evident enclosure",
         &"x".repeat(hallmark_declare::MAX_TEXT_CHARS + 1),
