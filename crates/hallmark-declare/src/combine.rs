@@ -421,7 +421,7 @@ fn aspects(declaration: &Declaration, today: Date) -> Vec<(&'static str, Builder
         Some(f) => physical.good(
             "hardware.key_storage",
             f,
-            format!("device keys are held in {:?}", f.value),
+            format!("device keys are held in {}", f.value.describe()),
             "read-out resistant key storage",
         ),
         None => physical.missing("hardware.key_storage", "where device keys are held"),
@@ -437,7 +437,7 @@ fn aspects(declaration: &Declaration, today: Date) -> Vec<(&'static str, Builder
         Some(f) => physical.good(
             "hardware.debug_ports",
             f,
-            format!("JTAG/SWD: {:?}", f.value),
+            format!("JTAG/SWD debug ports are {}", f.value.describe()),
             "debug ports closed on production units",
         ),
         None => physical.missing("hardware.debug_ports", "JTAG/SWD state on production units"),
@@ -575,7 +575,7 @@ fn stated_facts(d: &Declaration) -> Vec<(bool, Statement)> {
             "hardware.debug_ports",
             f.offset,
             if holds {
-                format!("JTAG/SWD debug ports are {:?}", f.value).to_lowercase()
+                format!("JTAG/SWD debug ports are {}", f.value.describe())
             } else {
                 "JTAG/SWD debug ports are open on production units".to_owned()
             },
@@ -589,7 +589,7 @@ fn stated_facts(d: &Declaration) -> Vec<(bool, Statement)> {
             "hardware.serial_console",
             f.offset,
             if holds {
-                format!("the serial console is {:?}", f.value).to_lowercase()
+                format!("the serial console is {}", f.value.describe())
             } else {
                 "the serial console gives a shell without a login".to_owned()
             },

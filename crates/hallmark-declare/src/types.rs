@@ -262,6 +262,19 @@ pub enum KeyStorage {
     PlainFlash,
 }
 
+impl KeyStorage {
+    /// In words, for evidence.
+    pub fn describe(self) -> &'static str {
+        match self {
+            KeyStorage::SecureElement => "a secure element",
+            KeyStorage::Tpm => "a TPM",
+            KeyStorage::Tee => "TEE storage bound to a hardware-unique key",
+            KeyStorage::EncryptedFlash => "flash encrypted with a key bound to the SoC",
+            KeyStorage::PlainFlash => "plain flash",
+        }
+    }
+}
+
 /// State of the JTAG/SWD debug ports on production units.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -276,6 +289,18 @@ pub enum DebugPorts {
     Open,
 }
 
+impl DebugPorts {
+    /// In words, for evidence.
+    pub fn describe(self) -> &'static str {
+        match self {
+            DebugPorts::Absent => "absent",
+            DebugPorts::Fused => "disabled by fuses",
+            DebugPorts::Locked => "locked (signed unlock only)",
+            DebugPorts::Open => "open",
+        }
+    }
+}
+
 /// State of the serial console on production units.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -288,6 +313,18 @@ pub enum SerialConsole {
     Login,
     /// Present and gives a shell without a login.
     Open,
+}
+
+impl SerialConsole {
+    /// In words, for evidence.
+    pub fn describe(self) -> &'static str {
+        match self {
+            SerialConsole::Absent => "absent",
+            SerialConsole::Disabled => "disabled",
+            SerialConsole::Login => "behind a login",
+            SerialConsole::Open => "open without a login",
+        }
+    }
 }
 
 /// Hardware security (ECD-4.1, ECD-4.5, ECD-8.3).
