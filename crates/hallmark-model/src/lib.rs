@@ -31,6 +31,7 @@ pub mod facts;
 mod location;
 mod report;
 mod verdict;
+pub mod vulns;
 
 pub use evidence::{Evidence, Finding, Outcome};
 pub use location::{Layer, Location, Transport};
