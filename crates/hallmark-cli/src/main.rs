@@ -5,6 +5,7 @@
 
 mod assess_cmd;
 mod catalog_cmd;
+mod db_cmd;
 mod explain;
 mod text;
 mod unpack_cmd;
@@ -70,6 +71,8 @@ enum Command {
     Assess(assess_cmd::AssessArgs),
     /// Unpack a firmware image safely: list its layers, or write its contents to a new directory.
     Unpack(unpack_cmd::UnpackArgs),
+    /// Import vulnerability data into the offline store, or show what it holds.
+    Db(db_cmd::DbArgs),
     /// Print the JSON Schema of the assessment report.
     Schema,
     /// Print a shell completion script.
@@ -148,6 +151,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             return Ok(if tripped { EXIT_GATE } else { EXIT_OK });
         }
         Command::Unpack(args) => unpack_cmd::run(&args, &mut out),
+        Command::Db(args) => db_cmd::run(&args, &mut out),
         Command::Schema => {
             let schema = serde_json::to_string_pretty(&hallmark_model::report_schema())?;
             writeln!(out, "{schema}")?;
