@@ -540,11 +540,9 @@ fn affected(
         for event in &range.events {
             for (kind, bound) in event {
                 match kind.as_str() {
-                    "introduced" if !inside => {
-                        if bound == "0" || cmp(bound)? != Ordering::Less {
-                            inside = true;
-                            open = Some(bound);
-                        }
+                    "introduced" if !inside && (bound == "0" || cmp(bound)? != Ordering::Less) => {
+                        inside = true;
+                        open = Some(bound);
                     }
                     "fixed" if inside => {
                         if cmp(bound)? == Ordering::Less {

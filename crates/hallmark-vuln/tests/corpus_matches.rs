@@ -20,8 +20,11 @@ use support::{components, corpus, expected, expected_image, ids_for, is_key, sto
 
 /// The image file of each expected entry, and expected keys whose component is not in that
 /// file (with the reason).
+/// Expected keys absent from an image file, with the reason.
+type Absent = &'static [(&'static str, &'static str)];
+
 #[rustfmt::skip]
-const IMAGES: &[(&str, &str, &[(&str, &str)])] = &[
+const IMAGES: &[(&str, &str, Absent)] = &[
     ("synthetic", "config-jffs2/config-le.jffs2", &[]),
     ("synthetic", "initramfs-mipsel/initramfs.cpio.gz", &[]),
     ("synthetic", "nas-arm64-ext4/rootfs.ext4", &[]),

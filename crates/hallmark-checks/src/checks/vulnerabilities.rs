@@ -87,10 +87,10 @@ fn remediation(name: &str, matches: &[&VulnMatch]) -> String {
 }
 
 /// Groups the active matches that `keep` selects by component, in order.
-fn by_component<'a>(
-    scan: &'a VulnScan,
+fn by_component(
+    scan: &VulnScan,
     keep: impl Fn(&VulnMatch) -> bool,
-) -> BTreeMap<(String, String, String), Vec<&'a VulnMatch>> {
+) -> BTreeMap<(String, String, String), Vec<&VulnMatch>> {
     let mut groups: BTreeMap<(String, String, String), Vec<&VulnMatch>> = BTreeMap::new();
     for m in scan.active().filter(|m| keep(m)) {
         groups
