@@ -524,3 +524,38 @@ fn store_on_disk_persists_and_checks_its_schema() {
     assert!(matches!(e, VulnError::Schema { .. }), "{e}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Truncated and corrupted versions of every fixture import or fail, never panic; the scan
+/// after them still runs.
+#[test]
+fn mutated_fixtures_never_panic() {
+    let mut store = Store::in_memory().unwrap();
+    let limits = ImportLimits::default();
+    let mut names: Vec<_> = std::fs::read_dir(data(""))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    names.sort();
+    for path in names {
+        let bytes = std::fs::read(&path).unwrap();
+        let step = (bytes.len() / 40).max(1);
+        for cut in (0..bytes.len()).step_by(step) {
+            let _ = store.import_bytes(&path, &bytes[..cut], &limits);
+            for replacement in [b'"', b'{', b']', b'0', b'-', 0xff] {
+                let mut mutated = bytes.clone();
+                mutated[cut] = replacement;
+                let _ = store.import_bytes(&path, &mutated, &limits);
+                let _ = hallmark_vuln::parse_vex(&path, &mutated);
+            }
+        }
+    }
+    let components = [
+        component("busybox", "1.30.1"),
+        component("openssl", "1.0.2k"),
+        package(
+            "pkg:apk/alpine/busybox@1.35.0-r1?distro=alpine-3.18.0",
+            "1.35.0-r1",
+        ),
+    ];
+    match_components(&store, &components).unwrap();
+}
