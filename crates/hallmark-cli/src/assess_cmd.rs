@@ -54,6 +54,71 @@ pub struct AssessArgs {
     /// MD5-crypt computation (0.1 ms of one core); see `hallmark explain accounts-default-passwords`.
     #[arg(long, value_name = "UNITS", default_value_t = hallmark_collect::Options::default().crack_budget)]
     crack_budget: u64,
+
+    /// The offline vulnerability store to match components against (default:
+    /// $HALLMARK_VULN_DB, else $XDG_DATA_HOME/hallmark/vuln.sqlite3). Without one, the
+    /// vulnerability checks are inconclusive. Never downloads anything.
+    #[arg(long, value_name = "PATH")]
+    vuln_db: Option<PathBuf>,
+
+    /// An OpenVEX or CycloneDX VEX document: matches it says are `not_affected` are marked
+    /// suppressed (they stay in the report). Repeatable.
+    #[arg(long, value_name = "FILE")]
+    vex: Vec<PathBuf>,
+
+    /// The date the assessment judges end of life against (YYYY-MM-DD; default today, UTC).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    date: Option<String>,
+}
+
+/// Accepts `YYYY-MM-DD`.
+fn parse_date(text: &str) -> Result<String, String> {
+    let parts: Vec<&str> = text.split('-').collect();
+    let ok = matches!(parts.as_slice(), [y, m, d] if y.len() == 4 && m.len() == 2 && d.len() == 2)
+        && parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_digit()));
+    if ok {
+        Ok(text.to_owned())
+    } else {
+        Err(format!("`{text}` is not a date of the form YYYY-MM-DD"))
+    }
+}
+
+/// The vulnerability scan of the collected components, when a store with data exists.
+fn vulnerabilities(
+    args: &AssessArgs,
+    facts: &hallmark_model::facts::Facts,
+    progress: &dyn Fn(&str),
+) -> anyhow::Result<Option<hallmark_model::facts::VulnScan>> {
+    let Ok(path) = hallmark_vuln::resolve_path(args.vuln_db.as_deref()) else {
+        progress("no vulnerability store location (set HALLMARK_VULN_DB or pass --vuln-db)");
+        return Ok(None);
+    };
+    let store = hallmark_vuln::Store::open_existing(&path)
+        .with_context(|| format!("cannot read the vulnerability store {}", path.display()))?;
+    let store = match store {
+        Some(store) if !store.snapshots()?.is_empty() => store,
+        _ => {
+            progress(&format!(
+                "no vulnerability data at {}: vulnerability checks will be inconclusive \
+                 (import data with `hallmark db import FILE...`)",
+                path.display()
+            ));
+            return Ok(None);
+        }
+    };
+    let mut scan = hallmark_vuln::match_components(&store, &facts.components)?;
+    for file in &args.vex {
+        let vex = hallmark_vuln::load_vex(file)?;
+        hallmark_vuln::apply_vex(&mut scan, &vex);
+    }
+    progress(&format!(
+        "matched {} components against {}: {} matches ({} suppressed by VEX)",
+        scan.components_examined,
+        path.display(),
+        scan.matches.len(),
+        scan.matches.len() - scan.active().count()
+    ));
+    Ok(Some(scan))
 }
 
 /// What makes `--fail-on` exit with code 1.
@@ -142,7 +207,7 @@ pub fn run(catalog: &Catalog, args: &AssessArgs, out: &mut dyn Write) -> anyhow:
         ..hallmark_collect::Options::default()
     };
     let started = std::time::Instant::now();
-    let (facts, timings) = hallmark_collect::collect_timed(&unpacked, &options);
+    let (mut facts, timings) = hallmark_collect::collect_timed(&unpacked, &options);
     let mut slowest = timings.clone();
     slowest.sort_by_key(|(_, t)| std::cmp::Reverse(*t));
     progress(&format!(
@@ -155,6 +220,8 @@ pub fn run(catalog: &Catalog, args: &AssessArgs, out: &mut dyn Write) -> anyhow:
             .collect::<Vec<_>>()
             .join(", ")
     ));
+    facts.assessed_on = Some(args.date.clone().unwrap_or_else(hallmark_vuln::utc_today));
+    facts.vulnerabilities = vulnerabilities(args, &facts, &progress)?;
     progress("running checks");
     let outcomes = hallmark_checks::evaluate(&facts);
     let requirements = hallmark_checks::requirement_results(catalog, &outcomes);
@@ -163,6 +230,27 @@ pub fn run(catalog: &Catalog, args: &AssessArgs, out: &mut dyn Write) -> anyhow:
     settings.insert("max_total_bytes".to_owned(), limits.max_total_bytes.into());
     settings.insert("max_file_bytes".to_owned(), limits.max_file_bytes.into());
     settings.insert("max_depth".to_owned(), limits.max_depth.into());
+    settings.insert(
+        "assessed_on".to_owned(),
+        facts.assessed_on.clone().unwrap_or_default().into(),
+    );
+    settings.insert(
+        "vulnerability_data".to_owned(),
+        match &facts.vulnerabilities {
+            Some(scan) => serde_json::to_value(&scan.snapshots)?,
+            None => serde_json::Value::Null,
+        },
+    );
+    if !args.vex.is_empty() {
+        settings.insert(
+            "vex".to_owned(),
+            args.vex
+                .iter()
+                .map(|v| v.display().to_string())
+                .collect::<Vec<_>>()
+                .into(),
+        );
+    }
     let mut report = Report {
         schema_version: REPORT_SCHEMA_VERSION.to_owned(),
         provenance: Provenance {

@@ -5,6 +5,7 @@
 
 mod assess_cmd;
 mod catalog_cmd;
+mod db_cmd;
 mod diff_cmd;
 mod explain;
 mod sbom_cmd;
@@ -79,6 +80,8 @@ enum Command {
     /// Write a software bill of materials of a firmware image: CycloneDX 1.6 or SPDX 2.3 JSON
     /// with its files, components, evidence and digests.
     Sbom(sbom_cmd::SbomArgs),
+    /// Import vulnerability data into the offline store, or show what it holds.
+    Db(db_cmd::DbArgs),
     /// Print the JSON Schema of the assessment report.
     Schema,
     /// Print a shell completion script.
@@ -162,6 +165,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let tripped = diff_cmd::run(&args, &mut out)?;
             return Ok(if tripped { EXIT_GATE } else { EXIT_OK });
         }
+        Command::Db(args) => db_cmd::run(&args, &mut out),
         Command::Schema => {
             let schema = serde_json::to_string_pretty(&hallmark_model::report_schema())?;
             writeln!(out, "{schema}")?;

@@ -32,6 +32,7 @@ mod inventory;
 mod location;
 mod report;
 mod verdict;
+pub mod vulns;
 
 pub use evidence::{Evidence, Finding, Outcome};
 pub use inventory::{FileEntry, sbom_file_name};
