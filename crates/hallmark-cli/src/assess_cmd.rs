@@ -272,6 +272,7 @@ pub fn run(catalog: &Catalog, args: &AssessArgs, out: &mut dyn Write) -> anyhow:
         requirements,
         outcomes,
         components: facts.components.clone(),
+        vulnerabilities: facts.vulnerabilities.clone(),
     };
     let titles: BTreeMap<u8, String> = catalog
         .principles
@@ -418,6 +419,22 @@ fn terminal(
             "{DIM}{} software components ({versioned} with a version); `hallmark sbom` lists them{DIM:#}",
             facts.components.len()
         )?;
+        match &report.vulnerabilities {
+            Some(scan) => {
+                let active: Vec<_> = scan.active().collect();
+                writeln!(
+                    out,
+                    "{DIM}{} known vulnerabilities ({} known exploited) from {}{DIM:#}",
+                    active.len(),
+                    active.iter().filter(|m| m.kev.is_some()).count(),
+                    scan.snapshot_summary()
+                )?;
+            }
+            None => writeln!(
+                out,
+                "{DIM}no vulnerability data searched (import some with `hallmark db import`){DIM:#}"
+            )?,
+        }
         for note in image.incomplete.iter().take(5) {
             writeln!(out, "{WARN}incomplete:{WARN:#} {note}")?;
         }

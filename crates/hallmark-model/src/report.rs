@@ -184,6 +184,10 @@ pub struct Report {
     /// inventory `hallmark sbom` writes as CycloneDX or SPDX.
     #[serde(default)]
     pub components: Vec<crate::facts::Component>,
+    /// The components' known vulnerabilities from the offline store, with the data snapshot
+    /// searched; absent when no vulnerability data was available.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vulnerabilities: Option<crate::facts::VulnScan>,
 }
 
 impl Report {
