@@ -160,6 +160,7 @@ fn sample_report() -> Report {
             }],
             evidence_omitted: 0,
         }],
+        image: None,
         vulnerabilities: Some(facts::VulnScan {
             snapshots: vec![facts::SnapshotInfo {
                 source: "nvd".into(),

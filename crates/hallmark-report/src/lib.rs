@@ -28,8 +28,11 @@ mod diff;
 mod framework;
 mod html;
 mod markdown;
+mod render;
 mod sarif;
 mod spdx;
+mod terminal;
+pub mod text;
 mod time;
 
 use hallmark_model::facts::{Component, IdentificationMethod};
@@ -42,8 +45,10 @@ pub use framework::{
 };
 pub use html::html;
 pub use markdown::markdown;
+pub use render::{Context, RENDERERS, Renderer, renderer};
 pub use sarif::{RuleInfo, sarif};
 pub use spdx::spdx;
+pub use terminal::terminal;
 pub use time::rfc3339_utc;
 
 /// The image an SBOM describes.
@@ -374,6 +379,7 @@ pub(crate) mod tests {
                 },
             ],
             components: sample().components.into_iter().take(1).collect(),
+            image: None,
             vulnerabilities: Some(hallmark_model::facts::VulnScan {
                 snapshots: vec![hallmark_model::facts::SnapshotInfo {
                     source: "nvd".into(),

@@ -6,10 +6,7 @@ use std::fmt::Write;
 
 use hallmark_model::{Report, Verdict};
 
-/// Table cells cannot hold `|` or line breaks.
-fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace(['\n', '\r'], " ")
-}
+use crate::text::md_cell as cell;
 
 /// Inline code that survives backticks in the text.
 fn code(text: &str) -> String {
