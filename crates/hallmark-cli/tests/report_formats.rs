@@ -23,7 +23,16 @@ fn repo() -> PathBuf {
 fn assess(dir: &Path, image: &str, format: &str) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_hallmark"))
         .current_dir(dir)
-        .args(["assess", "-q", "--format", format, image])
+        // A fixed assessment date keeps end-of-life verdicts, and the snapshots, stable.
+        .args([
+            "assess",
+            "-q",
+            "--date",
+            "2026-11-25",
+            "--format",
+            format,
+            image,
+        ])
         .env("NO_COLOR", "1")
         .output()
         .unwrap();
@@ -259,6 +268,8 @@ fn framework_view_of_the_example() {
             .args([
                 "assess",
                 "-q",
+                "--date",
+                "2026-11-25",
                 "--framework",
                 "etsi-en-303-645",
                 "--format",

@@ -11,7 +11,8 @@
 //! 3. The requirements in [`DECLARATION_DECIDED`] take their verdict from the declared
 //!    *content*, validated by the `declaration-*` outcomes listed there: any content that shows
 //!    the requirement unmet (a support end date in the past, updates applied only by hand)
-//!    FAILS it; content that is present and valid for every aspect PASSES it; otherwise it stays
+//!    FAILS it; content that is present and valid for every aspect PASSES it (unless a firmware
+//!    check of a requirement that is not declaration-only could not decide); otherwise it stays
 //!    INCONCLUSIVE and `missing` names each absent field. A bare claim counts for nothing here.
 //! 4. Any other claim leaves the verdict alone: the reason says what was claimed.
 
@@ -34,7 +35,7 @@ use crate::{Date, Declaration, DeclarationError};
 /// outcomes that together decide it. These are the requirements the catalogue says are decided
 /// from the manufacturer's documents (ECD-1.7, ECD-4.5, ECD-9.5: declaration evidence only;
 /// ECD-5.4: "mainly manufacturer artefacts"; ECD-1.6: the admin guide's update policy "is taken
-/// as a declaration"), and for which no firmware check decides the same thing.
+/// as a declaration"), and which no firmware check decides on its own.
 pub const DECLARATION_DECIDED: &[(&str, &[&str])] = &[
     ("ECD-1.6", &[UPDATE_POLICY]),
     ("ECD-1.7", &[SUPPORT_PERIOD, DISCLOSURE]),
@@ -838,6 +839,18 @@ pub fn apply(
         });
     }
 
+    // Tested outcomes that could not decide, by the requirements they inform.
+    let mut tested_open: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for outcome in &report.outcomes {
+        if outcome.verdict == Verdict::Inconclusive {
+            for id in &outcome.requirements {
+                tested_open
+                    .entry(id.as_str())
+                    .or_default()
+                    .push(outcome.check.clone());
+            }
+        }
+    }
     for result in &mut report.requirements {
         let before = result.verdict;
         let informing: Vec<&Outcome> = new_outcomes
@@ -897,13 +910,37 @@ pub fn apply(
                     // The generic "needs the manufacturer's declaration" no longer applies;
                     // what firmware checks still miss does.
                     result.missing.retain(|m| !m.starts_with("needs "));
+                    let open: &[String] = tested_open
+                        .get(result.id.as_str())
+                        .map_or(&[], Vec::as_slice);
+                    let declaration_only = catalog.requirement(&result.id).is_some_and(|r| {
+                        r.evidence.iter().all(|k| *k == EvidenceKind::Declaration)
+                    });
                     match verdict {
+                        Verdict::Pass if !open.is_empty() && !declaration_only => {
+                            // Unknown never counts as a pass: a test of the requirement that
+                            // could not decide keeps it open, whatever the declaration says.
+                            result.verdict = Verdict::Inconclusive;
+                            result.reason = format!(
+                                "the declared content validates ({}), but tests of it did not                                  decide ({})",
+                                failing_ids(&content, Verdict::Pass),
+                                open.join(", ")
+                            );
+                        }
                         Verdict::Pass => {
                             result.missing.clear();
                             result.reason = format!(
                                 "passed by the declared content ({})",
                                 failing_ids(&content, Verdict::Pass)
                             );
+                            if !open.is_empty() {
+                                // The catalogue decides this requirement from the declaration
+                                // alone; firmware checks of it are supporting indicators.
+                                result.reason.push_str(&format!(
+                                    "; supporting firmware indicators not decided: {}",
+                                    open.join(", ")
+                                ));
+                            }
                         }
                         Verdict::Fail => {
                             result.missing.clear();

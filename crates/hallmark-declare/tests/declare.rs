@@ -194,6 +194,8 @@ fn report() -> Report {
             }],
         }],
         components: vec![],
+        image: None,
+        vulnerabilities: None,
     };
     let titles = catalog
         .principles
@@ -266,6 +268,46 @@ fn a_complete_declaration_passes_the_declaration_decided_requirements() {
             .iter()
             .filter(|r| r.verdict == Verdict::Pass)
             .count() as u32
+    );
+}
+
+#[test]
+fn an_undecided_test_keeps_a_requirement_open_unless_the_catalogue_decides_it_by_declaration() {
+    let catalog = catalog();
+    let declaration =
+        Declaration::parse("xr100.toml", &full("2031-12-31"), &catalog, today()).unwrap();
+    let mut report = report();
+    // A firmware check that could not decide, informing ECD-1.6 (firmware, network and
+    // declaration evidence) and ECD-1.7 (declaration evidence only).
+    report.outcomes.push(Outcome {
+        check: "updates-policy".into(),
+        requirements: vec!["ECD-1.6".into(), "ECD-1.7".into()],
+        verdict: Verdict::Inconclusive,
+        summary: String::new(),
+        evidence: vec![],
+        missing: vec!["no vulnerability data".into()],
+        findings: vec![],
+    });
+    for id in ["ECD-1.6", "ECD-1.7"] {
+        let r = report.requirements.iter_mut().find(|r| r.id == id).unwrap();
+        r.checks = vec!["updates-policy".into()];
+        r.missing = vec!["no vulnerability data".into()];
+    }
+    apply(&mut report, &declaration, &catalog, today()).unwrap();
+    let r = requirement(&report, "ECD-1.6");
+    assert_eq!(
+        r.verdict,
+        Verdict::Inconclusive,
+        "unknown never counts as a pass"
+    );
+    assert!(r.reason.contains("updates-policy"), "{}", r.reason);
+    assert_eq!(r.missing, vec!["no vulnerability data".to_owned()]);
+    let r = requirement(&report, "ECD-1.7");
+    assert_eq!(r.verdict, Verdict::Pass, "a supporting indicator only");
+    assert!(
+        r.reason.contains("supporting firmware indicators"),
+        "{}",
+        r.reason
     );
 }
 

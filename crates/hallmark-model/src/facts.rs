@@ -16,6 +16,10 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::location::Location;
+pub use crate::vulns::{
+    Cvss, KevEntry, MatchMethod, MatchedComponent, NotAssessed, SnapshotInfo, Suppression,
+    VulnMatch, VulnScan,
+};
 
 /// Everything known about one subject (an image, a device, or both).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -82,6 +86,15 @@ pub struct Facts {
     /// and file names), each with the evidence of how it was identified.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub components: Vec<Component>,
+    /// Known vulnerabilities of the components, from the offline vulnerability store. `None`
+    /// when no vulnerability data was available (nothing imported, or not asked for): then
+    /// nothing is known about vulnerabilities, which is not the same as none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vulnerabilities: Option<VulnScan>,
+    /// The date the facts are judged at (`YYYY-MM-DD`), for what depends on it (a
+    /// component's upstream end of life). `None` when not given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assessed_on: Option<String>,
 }
 
 impl Facts {
@@ -123,6 +136,8 @@ impl Facts {
             log_leaks,
             boot,
             components,
+            vulnerabilities,
+            assessed_on,
         } = other;
         self.coverage.extend(coverage);
         if image.is_some() {
@@ -145,6 +160,12 @@ impl Facts {
         self.log_leaks.extend(log_leaks);
         self.boot.extend(boot);
         self.components.extend(components);
+        if vulnerabilities.is_some() {
+            self.vulnerabilities = vulnerabilities;
+        }
+        if assessed_on.is_some() {
+            self.assessed_on = assessed_on;
+        }
     }
 }
 

@@ -32,12 +32,13 @@ mod inventory;
 mod location;
 mod report;
 mod verdict;
+pub mod vulns;
 
 pub use evidence::{Evidence, Finding, Outcome};
 pub use inventory::{FileEntry, sbom_file_name};
 pub use location::{Layer, Location, Transport};
 pub use report::{
-    Assurance, CatalogRef, Input, PrincipleSummary, Provenance, REPORT_SCHEMA_VERSION, Report,
-    RequirementResult, Summary, ToolInfo, report_schema,
+    Assurance, CatalogRef, ImageSummary, Input, PrincipleSummary, Provenance,
+    REPORT_SCHEMA_VERSION, Report, RequirementResult, Summary, ToolInfo, report_schema,
 };
 pub use verdict::{EvidenceKind, Severity, Verdict, VerdictCounts};

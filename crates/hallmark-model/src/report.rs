@@ -101,6 +101,23 @@ pub struct PrincipleSummary {
     pub assurance: Assurance,
 }
 
+/// What unpacking the image found, for the report's readers.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+pub struct ImageSummary {
+    /// Formats of the layers found, outermost first.
+    pub layers: Vec<String>,
+    /// File trees found (archives and file systems).
+    pub file_trees: u32,
+    /// How many of them look like a root file system.
+    pub root_filesystems: u32,
+    /// Kernels found.
+    pub kernels: u32,
+    /// Limits reached and damage seen while unpacking: where the view of the image is
+    /// incomplete.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub incomplete: Vec<String>,
+}
+
 /// A transparent assurance score, derived from requirement verdicts and severities.
 ///
 /// Each requirement weighs by its severity (critical 4, high 3, medium 2, low and info 1).
@@ -184,6 +201,14 @@ pub struct Report {
     /// inventory `hallmark sbom` writes as CycloneDX or SPDX.
     #[serde(default)]
     pub components: Vec<crate::facts::Component>,
+    /// What unpacking the image found: its layers, file trees and kernels, and where the view is
+    /// incomplete; absent for reports without a firmware image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageSummary>,
+    /// The components' known vulnerabilities from the offline store, with the data snapshot
+    /// searched; absent when no vulnerability data was available.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vulnerabilities: Option<crate::facts::VulnScan>,
 }
 
 impl Report {

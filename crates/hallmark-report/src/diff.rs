@@ -55,6 +55,13 @@ pub struct ReportDiff {
     pub components_removed: Vec<Component>,
     /// Components in both with different versions.
     pub components_changed: Vec<VersionChange>,
+    /// Vulnerability matches (not suppressed) only in the new report, as `id component version`.
+    pub vulnerabilities_added: Vec<String>,
+    /// Vulnerability matches (not suppressed) only in the old report.
+    pub vulnerabilities_removed: Vec<String>,
+    /// Whether either report was made without vulnerability data (then vulnerability changes
+    /// cannot be told).
+    pub vulnerability_data_missing: bool,
     /// Whether the two reports used different catalogue editions (verdicts may then differ
     /// for reasons other than the firmware).
     pub catalog_changed: bool,
@@ -69,7 +76,27 @@ impl ReportDiff {
             && self.components_added.is_empty()
             && self.components_removed.is_empty()
             && self.components_changed.is_empty()
+            && self.vulnerabilities_added.is_empty()
+            && self.vulnerabilities_removed.is_empty()
     }
+}
+
+fn vulnerabilities(report: &Report) -> BTreeSet<String> {
+    report
+        .vulnerabilities
+        .iter()
+        .flat_map(|scan| scan.active())
+        .map(|m| {
+            format!(
+                "{} {} {}",
+                m.id,
+                m.component.name,
+                m.component.version.as_deref().unwrap_or("")
+            )
+            .trim_end()
+            .to_owned()
+        })
+        .collect()
 }
 
 fn findings(report: &Report) -> BTreeMap<&str, &Finding> {
@@ -173,7 +200,12 @@ pub fn diff(old: &Report, new: &Report) -> ReportDiff {
             .map(|i| i.name.clone())
             .unwrap_or_default()
     };
+    let old_vulns = vulnerabilities(old);
+    let new_vulns = vulnerabilities(new);
     ReportDiff {
+        vulnerabilities_added: new_vulns.difference(&old_vulns).cloned().collect(),
+        vulnerabilities_removed: old_vulns.difference(&new_vulns).cloned().collect(),
+        vulnerability_data_missing: old.vulnerabilities.is_none() || new.vulnerabilities.is_none(),
         old_input: input(old),
         new_input: input(new),
         fixed,
@@ -202,6 +234,12 @@ pub fn diff_markdown(diff: &ReportDiff) -> String {
         let _ = writeln!(
             out,
             "Note: the two reports used different catalogue editions.\n"
+        );
+    }
+    if diff.vulnerability_data_missing {
+        let _ = writeln!(
+            out,
+            "Note: a report was made without vulnerability data; vulnerability changes are not shown.\n"
         );
     }
     if diff.is_empty() {
@@ -254,6 +292,18 @@ pub fn diff_markdown(diff: &ReportDiff) -> String {
             );
         }
     }
+    for (heading, list) in [
+        ("New vulnerabilities", &diff.vulnerabilities_added),
+        ("Vulnerabilities gone", &diff.vulnerabilities_removed),
+    ] {
+        if list.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "\n## {heading} ({})\n", list.len());
+        for v in list {
+            let _ = writeln!(out, "- {v}");
+        }
+    }
     let component = |c: &Component| {
         format!(
             "{} {}",
@@ -299,7 +349,12 @@ mod tests {
         new.outcomes[0].findings.clear();
         new.requirements[0].verdict = Verdict::Pass;
         new.components[0].version = Some("1.36.1".into());
+        if let Some(scan) = &mut new.vulnerabilities {
+            scan.matches.clear();
+        }
         let d = diff(&old, &new);
+        assert_eq!(d.vulnerabilities_removed, ["CVE-2022-48174 busybox 1.30.1"]);
+        assert!(d.vulnerabilities_added.is_empty());
         assert_eq!(
             d.fixed.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(),
             ["services-telnet:/etc/init.d/S40telnetd"]

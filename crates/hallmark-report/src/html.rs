@@ -121,6 +121,7 @@ pub fn html(report: &Report, frameworks: &[FrameworkResult]) -> String {
         framework_tabs(&mut out, frameworks);
     }
     components(&mut out, report);
+    vulnerabilities(&mut out, report);
     provenance(&mut out, report);
     out.push_str(
         "<script>window.addEventListener('beforeprint', function () {\n  \
@@ -308,7 +309,69 @@ fn charts(out: &mut String, report: &Report) {
             y + 16
         );
     }
-    let _ = writeln!(out, "</svg></figure>\n</div>");
+    let _ = writeln!(out, "</svg></figure>");
+    vulnerability_chart(out, report);
+    let _ = writeln!(out, "</div>");
+}
+
+/// Known vulnerabilities by CVSS severity (or a note that no data was searched).
+fn vulnerability_chart(out: &mut String, report: &Report) {
+    let Some(scan) = &report.vulnerabilities else {
+        let _ = writeln!(
+            out,
+            "<figure><figcaption>Known vulnerabilities</figcaption><p class=\"muted\">No \
+             vulnerability data was searched (<code>hallmark db import</code>).</p></figure>"
+        );
+        return;
+    };
+    let levels = [
+        ("critical", "#8b0000"),
+        ("high", "var(--fail)"),
+        ("medium", "#d4750b"),
+        ("low", "var(--inconclusive)"),
+        ("unscored", "var(--na)"),
+    ];
+    let severity = |m: &hallmark_model::facts::VulnMatch| {
+        m.cvss
+            .as_ref()
+            .map_or("unscored".to_owned(), |c| c.severity.to_ascii_lowercase())
+    };
+    let active: Vec<_> = scan.active().collect();
+    let counts: Vec<usize> = levels
+        .iter()
+        .map(|(level, _)| {
+            active
+                .iter()
+                .filter(|m| {
+                    let s = severity(m);
+                    s == *level || (*level == "unscored" && !levels.iter().any(|(l, _)| *l == s))
+                })
+                .count()
+        })
+        .collect();
+    let kev = active.iter().filter(|m| m.kev.is_some()).count();
+    let max = counts.iter().copied().max().unwrap_or(0).max(1);
+    let _ = writeln!(
+        out,
+        "<figure><figcaption>Known vulnerabilities ({} matched, {kev} known exploited)</figcaption>\
+         <svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"Known vulnerabilities by severity\" width=\"330\" height=\"190\" font-size=\"12\">",
+        active.len()
+    );
+    for (i, ((label, color), count)) in levels.iter().zip(&counts).enumerate() {
+        let h = 130 * count / max;
+        let x = 10 + i * 64;
+        let _ = write!(
+            out,
+            "<rect x=\"{x}\" y=\"{}\" width=\"44\" height=\"{h}\" fill=\"{color}\"><title>{count} {label}</title></rect>\
+             <text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{count}</text>\
+             <text x=\"{}\" y=\"182\" text-anchor=\"middle\">{label}</text>",
+            160 - h,
+            x + 22,
+            155 - h,
+            x + 22
+        );
+    }
+    let _ = writeln!(out, "</svg></figure>");
 }
 
 fn requirements(out: &mut String, report: &Report) {
@@ -506,6 +569,61 @@ fn components(out: &mut String, report: &Report) {
     let _ = writeln!(out, "</tbody></table>");
 }
 
+fn vulnerabilities(out: &mut String, report: &Report) {
+    let Some(scan) = &report.vulnerabilities else {
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "<h2 id=\"vulnerabilities\">Known vulnerabilities ({})</h2>\n<p class=\"muted\">Data: {}</p>",
+        scan.matches.len(),
+        esc(&scan.snapshot_summary())
+    );
+    if !scan.matches.is_empty() {
+        let _ = writeln!(
+            out,
+            "<table><thead><tr><th>Id</th><th>Component</th><th>CVSS</th><th>Known exploited</th><th>Range matched</th><th>Fixed in</th><th>VEX</th></tr></thead><tbody>"
+        );
+        for m in &scan.matches {
+            let _ = writeln!(
+                out,
+                "<tr><td class=\"mono\">{}</td><td>{} {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&m.id),
+                esc(&m.component.name),
+                esc(m.component.version.as_deref().unwrap_or("")),
+                m.cvss
+                    .as_ref()
+                    .map(|c| format!(
+                        "{} {}",
+                        c.score.map(|s| format!("{s:.1}")).unwrap_or_default(),
+                        esc(&c.severity)
+                    ))
+                    .unwrap_or_default(),
+                m.kev
+                    .as_ref()
+                    .map(|k| format!("<b>yes</b>, since {}", esc(&k.date_added)))
+                    .unwrap_or_else(|| "no".into()),
+                esc(&m.range),
+                esc(m.fixed.as_deref().unwrap_or("")),
+                m.suppressed
+                    .as_ref()
+                    .map(|s| format!("not affected: {}", esc(&s.justification)))
+                    .unwrap_or_default()
+            );
+        }
+        let _ = writeln!(out, "</tbody></table>");
+    }
+    for gap in &scan.not_assessed {
+        let _ = writeln!(
+            out,
+            "<p>Not assessed: {} {} ({})</p>",
+            gap.count,
+            esc(&gap.what),
+            esc(&gap.reason)
+        );
+    }
+}
+
 fn provenance(out: &mut String, report: &Report) {
     let p = &report.provenance;
     let _ = writeln!(
@@ -572,5 +690,7 @@ mod tests {
         assert!(page.contains("<details open id=\"ECD-8.1\">"));
         assert!(page.contains("/etc/init.d/S40telnetd"));
         assert!(page.contains("<b>Fix:</b> Remove telnetd from the image."));
+        assert!(page.contains("Known vulnerabilities (1 matched, 0 known exploited)"));
+        assert!(page.contains("<td class=\"mono\">CVE-2022-48174</td>"));
     }
 }

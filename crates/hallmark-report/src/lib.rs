@@ -28,8 +28,11 @@ mod diff;
 mod framework;
 mod html;
 mod markdown;
+mod render;
 mod sarif;
 mod spdx;
+mod terminal;
+pub mod text;
 mod time;
 
 use hallmark_model::facts::{Component, IdentificationMethod};
@@ -42,8 +45,10 @@ pub use framework::{
 };
 pub use html::html;
 pub use markdown::markdown;
+pub use render::{Context, RENDERERS, Renderer, renderer};
 pub use sarif::{RuleInfo, sarif};
 pub use spdx::spdx;
+pub use terminal::terminal;
 pub use time::rfc3339_utc;
 
 /// The image an SBOM describes.
@@ -374,6 +379,45 @@ pub(crate) mod tests {
                 },
             ],
             components: sample().components.into_iter().take(1).collect(),
+            image: None,
+            vulnerabilities: Some(hallmark_model::facts::VulnScan {
+                snapshots: vec![hallmark_model::facts::SnapshotInfo {
+                    source: "nvd".into(),
+                    file: "nvd-embedded-subset.json".into(),
+                    records: 12,
+                    snapshot: Some("2025-06-25".into()),
+                    imported_at: "2026-11-25T00:00:00Z".into(),
+                }],
+                components_examined: 1,
+                matches: vec![hallmark_model::facts::VulnMatch {
+                    id: "CVE-2022-48174".into(),
+                    aliases: vec![],
+                    source: "nvd".into(),
+                    component: hallmark_model::facts::MatchedComponent {
+                        name: "busybox".into(),
+                        version: Some("1.30.1".into()),
+                        purl: "pkg:generic/busybox@1.30.1".into(),
+                        cpe: Some("cpe:2.3:a:busybox:busybox:1.30.1:*:*:*:*:*:*:*".into()),
+                        evidence: "version string in /bin/busybox".into(),
+                        location: None,
+                    },
+                    criteria: "cpe:2.3:a:busybox:busybox:*:*:*:*:*:*:*:*".into(),
+                    range: "busybox <= 1.36.1".into(),
+                    method: hallmark_model::facts::MatchMethod::CpeRange,
+                    cvss: Some(hallmark_model::facts::Cvss {
+                        version: "3.1".into(),
+                        score: Some(9.8),
+                        severity: "CRITICAL".into(),
+                        vector: None,
+                    }),
+                    kev: None,
+                    fixed: None,
+                    summary: Some("stack overflow in ash".into()),
+                    suppressed: None,
+                }],
+                not_assessed: vec![],
+                vex: vec![],
+            }),
         };
         let titles =
             std::collections::BTreeMap::from([(8, "Constrain device interfaces".to_owned())]);

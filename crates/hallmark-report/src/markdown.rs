@@ -6,10 +6,7 @@ use std::fmt::Write;
 
 use hallmark_model::{Report, Verdict};
 
-/// Table cells cannot hold `|` or line breaks.
-fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace(['\n', '\r'], " ")
-}
+use crate::text::md_cell as cell;
 
 /// Inline code that survives backticks in the text.
 fn code(text: &str) -> String {
@@ -144,6 +141,66 @@ pub fn markdown(report: &Report) -> String {
         }
     }
 
+    match &report.vulnerabilities {
+        None => {
+            let _ = writeln!(
+                out,
+                "\n## Vulnerabilities\n\nNo vulnerability data was available, so none were \
+                 matched (import data with `hallmark db import`)."
+            );
+        }
+        Some(scan) => {
+            let active: Vec<_> = scan.active().collect();
+            let _ = writeln!(
+                out,
+                "\n## Vulnerabilities ({} matched, {} suppressed by VEX)\n\nData: {}\n",
+                active.len(),
+                scan.matches.len().saturating_sub(active.len()),
+                cell(&scan.snapshot_summary())
+            );
+            if !scan.matches.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "| Id | Component | CVSS | Known exploited | Range matched | Fixed in | VEX |\n|---|---|---|---|---|---|---|"
+                );
+                for m in &scan.matches {
+                    let _ = writeln!(
+                        out,
+                        "| {} | {} {} | {} | {} | {} | {} | {} |",
+                        m.id,
+                        cell(&m.component.name),
+                        cell(m.component.version.as_deref().unwrap_or("")),
+                        m.cvss
+                            .as_ref()
+                            .map(|c| format!(
+                                "{} {}",
+                                c.score.map(|s| format!("{s:.1}")).unwrap_or_default(),
+                                c.severity
+                            ))
+                            .unwrap_or_default(),
+                        m.kev
+                            .as_ref()
+                            .map(|k| format!("yes (since {})", k.date_added))
+                            .unwrap_or_else(|| "no".into()),
+                        cell(&m.range),
+                        cell(m.fixed.as_deref().unwrap_or("")),
+                        m.suppressed
+                            .as_ref()
+                            .map(|s| format!("not affected: {}", cell(&s.justification)))
+                            .unwrap_or_default()
+                    );
+                }
+            }
+            for gap in &scan.not_assessed {
+                let _ = writeln!(
+                    out,
+                    "\nNot assessed: {} {} ({})",
+                    gap.count, gap.what, gap.reason
+                );
+            }
+        }
+    }
+
     if !report.components.is_empty() {
         let _ = writeln!(
             out,
@@ -195,6 +252,19 @@ mod tests {
             ),
             "{text}"
         );
+        assert!(
+            text.contains("## Vulnerabilities (1 matched, 0 suppressed by VEX)"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "| CVE-2022-48174 | busybox 1.30.1 | 9.8 CRITICAL | no | busybox <= 1.36.1 |  |  |"
+            ),
+            "{text}"
+        );
+        let mut none = sample_report();
+        none.vulnerabilities = None;
+        assert!(markdown(&none).contains("No vulnerability data was available"));
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod resilience;
 mod services;
 mod transport;
 mod updates;
+mod vulnerabilities;
 mod web;
 
 use crate::Check;
@@ -65,6 +66,7 @@ pub static CHECKS: &[&dyn Check] = &[
     &accounts::SingleRoot,
     &accounts::StrongHashes,
     &binaries::ExploitMitigations,
+    &vulnerabilities::EndOfLife,
     &interfaces::Autorun,
     &keys::AuthorizedKeys,
     &keys::Certificates,
@@ -101,6 +103,8 @@ pub static CHECKS: &[&dyn Check] = &[
     &resilience::FailSafe,
     &updates::SecureChannel,
     &updates::SignedUpdates,
+    &vulnerabilities::Critical,
+    &vulnerabilities::KnownExploited,
     &web::CommandInjection,
 ];
 
@@ -276,6 +280,7 @@ mod tests {
             services::fixtures(),
             transport::fixtures(),
             updates::fixtures(),
+            vulnerabilities::fixtures(),
             web::fixtures(),
         ]
         .into_iter()

@@ -434,8 +434,80 @@ impl<'t> Run<'t> {
         notes
     }
 
+    /// Folds a version string that stops short of its letter-led suffix into the component
+    /// that has the full version: OpenSSH keeps `OpenSSH_9.2` and `OpenSSH_9.2p1` in different
+    /// programs, OpenSSL `1.1.1` beside `1.1.1w`. Only a suffix of letters then digits (`p1`,
+    /// `w`, `zb`) counts, and only when the full version was found too, so `9.2` alone stays.
+    fn fold_abbreviated_versions(&mut self) {
+        fn extends(full: &str, short: &str) -> bool {
+            full.strip_prefix(short).is_some_and(|rest| {
+                let digits = rest.trim_start_matches(|c: char| c.is_ascii_lowercase());
+                digits.len() < rest.len() && digits.chars().all(|c| c.is_ascii_digit())
+            })
+        }
+        let folds: Vec<(usize, usize)> = self
+            .components
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| {
+                b.qualifiers.is_empty() && b.component.purl.starts_with("pkg:generic/")
+            })
+            .filter_map(|(i, short)| {
+                let version = short.component.version.as_deref()?;
+                let target = self.components.iter().enumerate().position(|(j, full)| {
+                    j != i
+                        && full.entry.is_some()
+                        && full.entry == short.entry
+                        && full
+                            .upstream
+                            .as_deref()
+                            .or(full.component.version.as_deref())
+                            .is_some_and(|v| extends(v, version))
+                })?;
+                Some((i, target))
+            })
+            .collect();
+        if folds.is_empty() {
+            return;
+        }
+        for (from, to) in &folds {
+            let moved = self
+                .components
+                .get_mut(*from)
+                .map(|b| {
+                    (
+                        std::mem::take(&mut b.component.evidence),
+                        b.component.evidence_omitted,
+                    )
+                })
+                .unwrap_or_default();
+            for evidence in moved.0 {
+                self.add_evidence(*to, evidence);
+            }
+            if let Some(target) = self.components.get_mut(*to) {
+                target.component.evidence_omitted =
+                    target.component.evidence_omitted.saturating_add(moved.1);
+            }
+        }
+        let dropped: Vec<usize> = folds.iter().map(|(from, _)| *from).collect();
+        let mut index = 0usize;
+        self.components.retain(|_| {
+            let keep = !dropped.contains(&index);
+            index = index.saturating_add(1);
+            keep
+        });
+        // Indexes moved: rebuild the PURL index (owners are no longer needed at this point).
+        self.by_purl = self
+            .components
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (b.component.purl.clone(), i))
+            .collect();
+    }
+
     /// Resolves the hits without a version and returns the components, sorted.
     fn finish(mut self) -> Vec<Component> {
+        self.fold_abbreviated_versions();
         let table = self.table;
         for (entry, evidence) in std::mem::take(&mut self.name_only) {
             let versioned: Vec<usize> = self

@@ -265,6 +265,33 @@ fn signatures_merge_per_name_and_version() {
 }
 
 #[test]
+fn a_version_cut_short_of_its_suffix_joins_the_full_one() {
+    let mut tree = FileTree::new();
+    tree.add(Entry::file(
+        "/usr/bin/ssh",
+        elf(b"\0OpenSSH_9.2p1 Debian-2\0"),
+    ));
+    tree.add(Entry::file("/usr/sbin/sshd", elf(b"\0OpenSSH_9.2\0")));
+    let found = components(tree);
+    let versions: Vec<_> = found.iter().map(|c| c.version.as_deref()).collect();
+    assert_eq!(versions, [Some("9.2p1")], "{found:#?}");
+    let paths: Vec<_> = found[0]
+        .evidence
+        .iter()
+        .map(|e| path(&e.location).0)
+        .collect();
+    assert_eq!(paths, ["/usr/bin/ssh", "/usr/sbin/sshd"]);
+
+    // Alone, the short version stays; a numeric extension is another version.
+    let mut tree = FileTree::new();
+    tree.add(Entry::file("/usr/sbin/sshd", elf(b"\0OpenSSH_9.2\0")));
+    tree.add(Entry::file("/old/sshd", elf(b"\0OpenSSH_9.2.1\0")));
+    let found = components(tree);
+    let versions: Vec<_> = found.iter().map(|c| c.version.as_deref()).collect();
+    assert_eq!(versions, [Some("9.2"), Some("9.2.1")], "{found:#?}");
+}
+
+#[test]
 fn evidence_is_capped_and_counted() {
     let mut tree = FileTree::new();
     for i in 0..10 {
