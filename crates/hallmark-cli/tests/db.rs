@@ -9,6 +9,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod support;
+
 struct Run {
     code: i32,
     stdout: String,
@@ -41,22 +43,6 @@ fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
-/// The shared corpus, or `None` (with a notice) when it is absent outside CI.
-fn corpus() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("CI needs the shared corpus at {}", dir.display());
-    }
-    eprintln!(
-        "NOTICE: skipping; shared corpus absent at {}",
-        dir.display()
-    );
-    None
-}
-
 fn verdict<'a>(report: &'a serde_json::Value, check: &str) -> &'a serde_json::Value {
     report["outcomes"]
         .as_array()
@@ -68,7 +54,9 @@ fn verdict<'a>(report: &'a serde_json::Value, check: &str) -> &'a serde_json::Va
 
 #[test]
 fn import_status_and_assess_with_the_store() {
-    let Some(corpus) = corpus() else { return };
+    let Some(corpus) = support::shared_corpus() else {
+        return;
+    };
     let dir = temp_dir("store");
     let db = dir.join("data/vuln.sqlite3");
     let db = db.to_str().unwrap();

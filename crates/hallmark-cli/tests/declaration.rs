@@ -8,45 +8,11 @@
 )]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::Value;
+use support::{example, hallmark};
 
-fn example() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo-router.tar.gz")
-}
-
-/// The shared corpus's synthetic router image, or `None` (with a visible notice) when the
-/// corpus is absent outside CI.
-fn corpus_router() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/synthetic");
-    if dir.is_dir() {
-        return Some(dir.join("router-armhf/firmware.bin"));
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "CI needs the shared corpus at {}",
-        dir.display()
-    );
-    eprintln!(
-        "NOTICE: skipping; shared corpus absent at {}",
-        dir.display()
-    );
-    None
-}
-
-fn hallmark(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_hallmark"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+mod support;
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
@@ -289,7 +255,11 @@ fn declaration_turns_declaration_only_requirements_on_the_example() {
 
 #[test]
 fn declaration_turns_declaration_only_requirements_on_a_corpus_image() {
-    let Some(image) = corpus_router() else { return };
+    let Some(image) =
+        support::shared_corpus().map(|c| c.join("synthetic/router-armhf/firmware.bin"))
+    else {
+        return;
+    };
     declaration_decides(&image, "corpus");
 }
 

@@ -12,10 +12,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
+use support::repo;
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+mod support;
 
 /// The Chromium binary, or `None` with a notice (under CI a missing browser is a failure).
 fn chromium() -> Option<PathBuf> {
@@ -139,7 +138,7 @@ fn the_html_report_renders_quietly_and_offline() {
     let Some(chromium) = chromium() else { return };
     let dir = scratch("report");
     let page = dir.join("report.html");
-    let out = Command::new(env!("CARGO_BIN_EXE_hallmark"))
+    let out = support::command()
         .current_dir(repo())
         .args(["assess", "-q", "--format", "html", "-o"])
         .arg(&page)

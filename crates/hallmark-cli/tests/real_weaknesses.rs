@@ -10,30 +10,14 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::process::Command;
 
 use serde_json::Value;
 
-fn corpus() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/real");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "CI needs the shared corpus at {}",
-        dir.display()
-    );
-    eprintln!(
-        "NOTICE: skipping; shared corpus absent at {}",
-        dir.display()
-    );
-    None
-}
+mod support;
 
 /// The FAIL findings of `image`'s assessment, as (check, title, evidence paths).
 fn fail_findings(image: &PathBuf) -> Vec<(String, String, Vec<String>)> {
-    let out = Command::new(env!("CARGO_BIN_EXE_hallmark"))
+    let out = support::command()
         .args(["assess", "-q", "--format", "json"])
         .arg(image)
         .output()
@@ -69,7 +53,9 @@ fn fail_findings(image: &PathBuf) -> Vec<(String, String, Vec<String>)> {
 
 #[test]
 fn documented_weaknesses_fail_and_controls_do_not() {
-    let Some(corpus) = corpus() else { return };
+    let Some(corpus) = support::shared_corpus().map(|c| c.join("real")) else {
+        return;
+    };
     let expected: Value = serde_json::from_str(include_str!("data/real-weaknesses.json")).unwrap();
     let mut cache: BTreeMap<String, Vec<(String, String, Vec<String>)>> = BTreeMap::new();
     let mut findings = |image: &str| {

@@ -13,15 +13,14 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
+use support::{repo, shared_corpus};
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+mod support;
 
 /// Runs `hallmark assess IMAGE -q --format FORMAT` from `dir` (so that the image name in the
 /// report is the relative path given, the same on every machine).
 fn assess(dir: &Path, image: &str, format: &str) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_hallmark"))
+    let out = support::command()
         .current_dir(dir)
         // A fixed assessment date keeps end-of-life verdicts, and the snapshots, stable.
         .args([
@@ -146,19 +145,9 @@ fn example_markdown() {
 
 #[test]
 fn corpus_image_renders_and_sarif_validates() {
-    let corpus = repo().join("../shared/corpus");
-    if !corpus.is_dir() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI needs the shared corpus at {}",
-            corpus.display()
-        );
-        eprintln!(
-            "NOTICE: skipping; shared corpus absent at {}",
-            corpus.display()
-        );
+    let Some(corpus) = shared_corpus() else {
         return;
-    }
+    };
     let image = "synthetic/router-armhf/firmware.bin";
     let sarif = assess(&corpus, image, "sarif");
     let errors = sarif_errors(&sarif, "router");
@@ -221,7 +210,7 @@ fn diff_of_two_versions_reports_exactly_the_fix() {
     .unwrap();
 
     let run = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_hallmark"))
+        let out = support::command()
             .current_dir(&dir)
             .args(args)
             .output()
@@ -263,7 +252,7 @@ fn diff_of_two_versions_reports_exactly_the_fix() {
 fn framework_view_of_the_example() {
     let dir = repo();
     let run = |format: &str| {
-        let out = Command::new(env!("CARGO_BIN_EXE_hallmark"))
+        let out = support::command()
             .current_dir(&dir)
             .args([
                 "assess",

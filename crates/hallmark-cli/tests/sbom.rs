@@ -13,27 +13,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
+use support::{example, shared_corpus};
 
-fn example() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo-router.tar.gz")
-}
-
-fn shared_corpus() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "CI needs the shared corpus at {}",
-        dir.display()
-    );
-    eprintln!(
-        "NOTICE: skipping; shared corpus absent at {}",
-        dir.display()
-    );
-    None
-}
+mod support;
 
 /// The Python of the validators' venv (`.ci/install-deps.sh`), or `None` (with a notice;
 /// under CI a missing validator is a failure).
@@ -90,7 +72,7 @@ fn validate(documents: &[(&str, PathBuf)]) {
 
 /// Writes the SBOM of `image` in `format` to `path`, with a fixed creation time.
 fn sbom(image: &Path, format: &str, path: &Path) -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_hallmark"))
+    let out = support::command()
         .args(["sbom", "-q", "--format", format, "-o"])
         .arg(path)
         .arg(image)
@@ -212,7 +194,7 @@ fn the_example_gives_valid_complete_reproducible_sboms() {
 fn the_report_embeds_the_sbom_inventory() {
     let dir = scratch("report");
     let cdx = sbom(&example(), "cyclonedx", &dir.join("example.cdx.json"));
-    let out = Command::new(env!("CARGO_BIN_EXE_hallmark"))
+    let out = support::command()
         .args(["assess", "-q", "--format", "json"])
         .arg(example())
         .output()
