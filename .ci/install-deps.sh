@@ -54,5 +54,22 @@ if [ ! -x "$sarif_tool/node_modules/.bin/sarif-multitool" ]; then
     npm install --silent --prefix "$sarif_tool" @microsoft/sarif-multitool@5.7.0 >/dev/null
 fi
 
+# The network lab the probe tests bring up (crates/hallmark-cli/tests/probe_lab.rs): the Debian
+# packages of ../shared/corpus/lab/insecure-device-lab.sh, read from its PACKAGES list and
+# installed by its own `install`, which keeps the packaged daemons from starting outside the lab.
+lab_script="${HALLMARK_SHARED:-$(dirname "$0")/../../shared}/corpus/lab/insecure-device-lab.sh"
+if [ -f "$lab_script" ]; then
+    lab_missing=()
+    for pkg in $(sed -n '/^PACKAGES=(/,/)/p' "$lab_script" | tr -d '()' | sed 's/^PACKAGES=//'); do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" \
+            || lab_missing+=("$pkg")
+    done
+    if [ ${#lab_missing[@]} -gt 0 ]; then
+        lab_sudo=()
+        [ "$(id -u)" -eq 0 ] || lab_sudo=(sudo)
+        "${lab_sudo[@]}" bash "$lab_script" install >/dev/null
+    fi
+fi
+
 # Headless Chromium opens the HTML report in crates/hallmark-cli/tests/html_report.rs.
 need_packages chromium

@@ -73,6 +73,14 @@ pub struct AssessArgs {
     /// The date the assessment judges end of life against (YYYY-MM-DD; default today, UTC).
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     date: Option<String>,
+
+    /// Also probe this live device over the network: firmware and live evidence are judged
+    /// together, in one report (see `hallmark probe --help` for the probe options).
+    #[arg(long, value_name = "HOST")]
+    probe: Option<String>,
+
+    #[command(flatten)]
+    probe_options: crate::probe_cmd::ProbeOptions,
 }
 
 /// Accepts `YYYY-MM-DD`.
@@ -237,6 +245,13 @@ pub fn run(catalog: &Catalog, args: &AssessArgs, out: &mut dyn Write) -> anyhow:
             .collect::<Vec<_>>()
             .join(", ")
     ));
+    if let Some(host) = &args.probe {
+        facts.absorb(crate::probe_cmd::probe_facts(
+            host,
+            &args.probe_options,
+            args.quiet,
+        )?);
+    }
     facts.assessed_on = Some(args.date.clone().unwrap_or_else(hallmark_vuln::utc_today));
     facts.vulnerabilities = vulnerabilities(args, &facts, &progress)?;
     progress("running checks");
@@ -258,6 +273,9 @@ pub fn run(catalog: &Catalog, args: &AssessArgs, out: &mut dyn Write) -> anyhow:
             None => serde_json::Value::Null,
         },
     );
+    if args.probe.is_some() {
+        crate::probe_cmd::record_settings(&args.probe_options, &mut settings);
+    }
     if !args.vex.is_empty() {
         settings.insert(
             "vex".to_owned(),
@@ -276,12 +294,14 @@ pub fn run(catalog: &Catalog, args: &AssessArgs, out: &mut dyn Write) -> anyhow:
                 version: env!("CARGO_PKG_VERSION").into(),
             },
             catalog: catalog.catalog_ref(),
-            inputs: vec![Input {
+            inputs: std::iter::once(Input {
                 kind: EvidenceKind::Firmware,
                 name: args.image.display().to_string(),
                 sha256: (!image.sha256.is_empty()).then(|| image.sha256.clone()),
                 size: Some(image.size),
-            }],
+            })
+            .chain(args.probe.as_deref().map(crate::probe_cmd::input))
+            .collect(),
             settings,
             generated_at: None,
         },

@@ -10,6 +10,7 @@ mod db_cmd;
 mod declaration_cmd;
 mod diff_cmd;
 mod explain;
+mod probe_cmd;
 mod sbom_cmd;
 mod text;
 mod unpack_cmd;
@@ -75,6 +76,9 @@ enum Command {
     Explain(explain::ExplainArgs),
     /// Assess a firmware image against the code: verdicts per requirement with evidence.
     Assess(assess_cmd::AssessArgs),
+    /// Probe a live device over the network (ports, services, TLS, SSH, HTTP, default
+    /// credentials) and assess what it answers against the code.
+    Probe(probe_cmd::ProbeArgs),
     /// Unpack a firmware image safely: list its layers, or write its contents to a new directory.
     Unpack(unpack_cmd::UnpackArgs),
     /// Compare the JSON reports of two firmware versions: findings fixed and new, verdicts
@@ -169,6 +173,10 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let catalog = load_catalog(cli.catalog.as_ref())?;
             let tripped = assess_cmd::run(&catalog, &args, &mut out)?;
             return Ok(if tripped { EXIT_GATE } else { EXIT_OK });
+        }
+        Command::Probe(args) => {
+            let catalog = load_catalog(cli.catalog.as_ref())?;
+            probe_cmd::run(&catalog, &args, &mut out)
         }
         Command::Unpack(args) => unpack_cmd::run(&args, &mut out),
         Command::Sbom(args) => sbom_cmd::run(&args, &mut out),

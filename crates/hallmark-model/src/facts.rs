@@ -95,6 +95,22 @@ pub struct Facts {
     /// component's upstream end of life). `None` when not given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assessed_on: Option<String>,
+    /// Live evidence: network services that answered a probe of the device.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub network_services: Vec<NetworkService>,
+    /// Live evidence: TLS endpoints and what their handshakes accepted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tls_endpoints: Vec<TlsEndpoint>,
+    /// Live evidence: SSH servers and the algorithms they offer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ssh_endpoints: Vec<SshEndpoint>,
+    /// Live evidence: HTTP responses of web servers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub http_endpoints: Vec<HttpEndpoint>,
+    /// Live evidence: access attempts (default credentials, anonymous and unauthenticated
+    /// access) and their results.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub access_attempts: Vec<AccessAttempt>,
 }
 
 impl Facts {
@@ -138,6 +154,11 @@ impl Facts {
             components,
             vulnerabilities,
             assessed_on,
+            network_services,
+            tls_endpoints,
+            ssh_endpoints,
+            http_endpoints,
+            access_attempts,
         } = other;
         self.coverage.extend(coverage);
         if image.is_some() {
@@ -166,6 +187,11 @@ impl Facts {
         if assessed_on.is_some() {
             self.assessed_on = assessed_on;
         }
+        self.network_services.extend(network_services);
+        self.tls_endpoints.extend(tls_endpoints);
+        self.ssh_endpoints.extend(ssh_endpoints);
+        self.http_endpoints.extend(http_endpoints);
+        self.access_attempts.extend(access_attempts);
     }
 }
 
@@ -802,4 +828,186 @@ pub enum IdentificationMethod {
     Signature,
     /// The name of a file (`libuClibc-0.9.33.2.so`, `ld-musl-armhf.so.1`).
     FileName,
+}
+
+/// A network service that answered a probe (live evidence).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct NetworkService {
+    /// The endpoint (`Location::Endpoint`), with the service identified when known (`ssh`,
+    /// `telnet`, `ftp`, `http`, `tls`, `mqtt`, `rtsp`, `pjl`, `snmp`, `ssdp`, ...).
+    pub location: Location,
+    /// What identified the service: `banner` (the server spoke first), `handshake` (it
+    /// answered a protocol's opening message), `port` (only the port number suggests it).
+    pub identified_by: String,
+    /// The first bytes the service sent, printable and shortened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub banner: Option<String>,
+    /// Product and version announced (`OpenSSH_9.2p1`, `nginx/1.22.1`), when announced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<String>,
+    /// Whether the service speaks TLS on this port.
+    pub tls: bool,
+}
+
+/// A TLS endpoint and what its handshakes accepted (live evidence).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct TlsEndpoint {
+    /// The endpoint.
+    pub location: Location,
+    /// Protocol versions the server accepted (`SSLv3`, `TLSv1.0`, `TLSv1.1`, `TLSv1.2`,
+    /// `TLSv1.3`), oldest first.
+    pub accepted_versions: Vec<String>,
+    /// Versions tested and refused.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refused_versions: Vec<String>,
+    /// Cipher suites accepted, per version, in the order the server chose them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suites: Vec<TlsSuite>,
+    /// Whether the server imposes its own suite order (`Some(false)`: it follows the client's
+    /// order); `None` when not tested (fewer than two suites in a version).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_order: Option<bool>,
+    /// Size in bits of the smallest finite-field Diffie-Hellman group the server used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dh_bits: Option<u32>,
+    /// The certificate chain as sent, leaf first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub certificates: Vec<PeerCertificate>,
+    /// What could not be tested, and why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// One accepted TLS cipher suite.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct TlsSuite {
+    /// The protocol version it was accepted with.
+    pub version: String,
+    /// IANA code point.
+    pub id: u16,
+    /// IANA name (`TLS_RSA_WITH_AES_128_CBC_SHA`), or `0xNNNN` when unknown.
+    pub name: String,
+    /// Properties that matter for judging it: `anonymous`, `null`, `export`, `rc4`, `des`,
+    /// `3des`, `static-rsa` (no forward secrecy), `cbc`, `sha1`, `md5`, `aead`,
+    /// `forward-secrecy`.
+    pub properties: Vec<String>,
+}
+
+/// A certificate a server presented (live evidence).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PeerCertificate {
+    /// Subject distinguished name.
+    pub subject: String,
+    /// Issuer distinguished name.
+    pub issuer: String,
+    /// Start of validity, RFC 3339.
+    pub not_before: String,
+    /// End of validity, RFC 3339.
+    pub not_after: String,
+    /// X.509 version (1, 2 or 3).
+    pub version: u32,
+    /// Whether the issuer is the subject and the certificate is signed by its own key.
+    pub self_signed: bool,
+    /// Public key algorithm (`rsa`, `ec`, `ed25519`, `dsa`, ...).
+    pub key_algorithm: String,
+    /// Public key size in bits (modulus for RSA, field size for EC), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_bits: Option<u32>,
+    /// Signature algorithm (`sha1WithRSAEncryption`, `ecdsa-with-SHA256`, ...).
+    pub signature_algorithm: String,
+    /// Subject alternative names (`DNS:...`, `IP:...`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub names: Vec<String>,
+    /// Whether a subject alternative name (or, without any, the common name) matches the
+    /// host as probed.
+    pub matches_host: bool,
+    /// sha256 of the DER encoding, colon-separated uppercase hex.
+    pub sha256: String,
+}
+
+/// An SSH server's offer, read from its KEXINIT without logging in (live evidence).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct SshEndpoint {
+    /// The endpoint.
+    pub location: Location,
+    /// The identification line (`SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3`).
+    pub banner: String,
+    /// Key exchange algorithms, in the server's order.
+    pub kex: Vec<String>,
+    /// Host key algorithms.
+    pub host_key_algorithms: Vec<String>,
+    /// Ciphers (client to server and server to client, merged in order).
+    pub ciphers: Vec<String>,
+    /// MACs (both directions, merged in order).
+    pub macs: Vec<String>,
+    /// Host keys fetched, one per host key algorithm that could be negotiated.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub host_keys: Vec<SshHostKey>,
+    /// What could not be read, and why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// An SSH host key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct SshHostKey {
+    /// The host key algorithm negotiated to fetch it (`ssh-rsa`, `ssh-ed25519`, ...).
+    pub algorithm: String,
+    /// The key type in the blob (`ssh-rsa`, `ssh-dss`, `ssh-ed25519`, `ecdsa-sha2-nistp256`).
+    pub key_type: String,
+    /// Key size in bits, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bits: Option<u32>,
+    /// `SHA256:<base64>` as OpenSSH prints it.
+    pub fingerprint: String,
+}
+
+/// One HTTP response of a web server (live evidence).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct HttpEndpoint {
+    /// The endpoint.
+    pub location: Location,
+    /// Whether the request went over TLS.
+    pub tls: bool,
+    /// The path requested.
+    pub path: String,
+    /// The status code.
+    pub status: u16,
+    /// Response headers, names lowercased, in order; a repeated header keeps its first value.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    /// The authentication the server asks for (`basic`, `digest`, ... from
+    /// `WWW-Authenticate`, or `form` for a page with a password field), when it asks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authentication: Option<String>,
+    /// The page title, when the body has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+
+/// An access attempt against a live service and its result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct AccessAttempt {
+    /// The endpoint.
+    pub location: Location,
+    /// How access was tried: `password` (a user and password from a list), `community` (an
+    /// SNMP community), `anonymous` (an anonymous login: FTP `anonymous`, MQTT without
+    /// credentials), `none` (a request that should need authentication, sent without any).
+    pub method: String,
+    /// The user name that was accepted (or, when none was, the last tried).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// The password or community that was accepted, when one was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    /// Where the credential comes from (`vendor default`, `Mirai botnet list`, a file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// Whether access was granted.
+    pub accepted: bool,
+    /// How many attempts were made on this service.
+    pub attempts: u32,
+    /// What the service answered that decides the result (`shell prompt '# '`, `230 Login
+    /// successful`, `HTTP 200`, `CONNACK 0`, `401 after 5 attempts`).
+    pub proof: String,
 }

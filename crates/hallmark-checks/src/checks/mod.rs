@@ -5,6 +5,7 @@ mod binaries;
 mod exposure;
 mod interfaces;
 mod keys;
+mod live;
 mod log_secrets;
 mod logging;
 mod management;
@@ -71,6 +72,14 @@ pub static CHECKS: &[&dyn Check] = &[
     &keys::AuthorizedKeys,
     &keys::Certificates,
     &keys::PrivateKeys,
+    &live::CleartextServices,
+    &live::DefaultCredentials,
+    &live::HttpHeaders,
+    &live::SshAlgorithms,
+    &live::TlsCertificates,
+    &live::TlsCiphers,
+    &live::TlsVersions,
+    &live::UnauthenticatedAccess,
     &logging::LogDaemon,
     &log_secrets::NoSecrets,
     &logging::RemoteLogging,
@@ -271,6 +280,7 @@ mod tests {
             exposure::fixtures(),
             interfaces::fixtures(),
             keys::fixtures(),
+            live::fixtures(),
             log_secrets::fixtures(),
             logging::fixtures(),
             management::fixtures(),
@@ -415,8 +425,12 @@ mod tests {
                         assert!(!f.evidence.is_empty(), "{id}: {f:?}");
                         for e in &f.evidence {
                             assert!(
-                                matches!(&e.location, Location::Image { path: Some(p), .. } if p.starts_with('/')),
-                                "{id}: finding without a location in the image: {f:?}"
+                                matches!(&e.location, Location::Image { path: Some(p), .. } if p.starts_with('/'))
+                                    || matches!(
+                                        &e.location,
+                                        Location::Endpoint { port: Some(_), .. }
+                                    ),
+                                "{id}: finding without a location in the image or a host:port: {f:?}"
                             );
                         }
                     }
