@@ -31,6 +31,7 @@ pub mod facts;
 mod inventory;
 mod location;
 mod report;
+pub mod time;
 mod verdict;
 pub mod vulns;
 
