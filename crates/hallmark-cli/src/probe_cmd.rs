@@ -27,13 +27,19 @@ pub struct ProbeOptions {
     ports: String,
 
     /// Credentials to try on login services: the bundled defaults (`default`), none
-    /// (`none`), or a file of `SERVICE USER SECRET [SOURCE]` lines.
+    /// (`none`), or a file of `SERVICE USER SECRET [SOURCE]` lines. `none` also skips the
+    /// wrong-password series and the SNMP write test.
     #[arg(long, value_name = "default|none|FILE", default_value = "default")]
     credentials: String,
 
     /// Login attempts per service at most (stopping at the first success).
     #[arg(long, value_name = "N", default_value_t = hallmark_probe::Limits::default().attempts_per_service)]
     attempts: u32,
+
+    /// Wrong passwords sent on one SSH connection (for a user name no device has) to see
+    /// whether guessing is limited or slowed; 0 skips the series, at most 20.
+    #[arg(long, value_name = "N", default_value_t = hallmark_probe::Limits::default().throttle_attempts)]
+    wrong_passwords: u32,
 
     /// Seconds the whole probe may take; what is unfinished then is reported as partial.
     #[arg(long, value_name = "SECONDS", default_value_t = hallmark_probe::Limits::default().deadline.as_secs())]
@@ -57,6 +63,7 @@ impl ProbeOptions {
         };
         let mut limits = hallmark_probe::Limits {
             attempts_per_service: self.attempts,
+            throttle_attempts: self.wrong_passwords.min(20),
             deadline: Duration::from_secs(self.deadline.max(1)),
             ..hallmark_probe::Limits::default()
         };
@@ -76,6 +83,10 @@ impl ProbeOptions {
         settings.insert("probe_ports".into(), self.ports.clone().into());
         settings.insert("probe_credentials".into(), self.credentials.clone().into());
         settings.insert("probe_attempts_per_service".into(), self.attempts.into());
+        settings.insert(
+            "probe_wrong_passwords".into(),
+            self.wrong_passwords.min(20).into(),
+        );
         settings.insert("probe_deadline_seconds".into(), self.deadline.into());
         settings.insert("probe_udp".into(), (!self.no_udp).into());
     }

@@ -98,7 +98,7 @@ fn terminal_output_and_report_file() {
     assert_eq!(code, 0);
     assert!(out.is_empty());
     let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
-    assert_eq!(report["schema_version"], "1.1.0");
+    assert_eq!(report["schema_version"], "1.2.0");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -111,6 +111,9 @@ pub struct Facts {
     /// access) and their results.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub access_attempts: Vec<AccessAttempt>,
+    /// Live evidence: how login services answered a bounded series of wrong passwords.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub login_throttles: Vec<LoginThrottle>,
 }
 
 impl Facts {
@@ -159,6 +162,7 @@ impl Facts {
             ssh_endpoints,
             http_endpoints,
             access_attempts,
+            login_throttles,
         } = other;
         self.coverage.extend(coverage);
         if image.is_some() {
@@ -192,6 +196,7 @@ impl Facts {
         self.ssh_endpoints.extend(ssh_endpoints);
         self.http_endpoints.extend(http_endpoints);
         self.access_attempts.extend(access_attempts);
+        self.login_throttles.extend(login_throttles);
     }
 }
 
@@ -943,6 +948,10 @@ pub struct SshEndpoint {
     /// Host keys fetched, one per host key algorithm that could be negotiated.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub host_keys: Vec<SshHostKey>,
+    /// The authentication methods the server lists for a login that offers none (`password`,
+    /// `publickey`, `keyboard-interactive`); empty when they were not asked for or not learnt.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub auth_methods: Vec<String>,
     /// What could not be read, and why.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
@@ -985,6 +994,35 @@ pub struct HttpEndpoint {
     pub title: Option<String>,
 }
 
+/// How a live login service answered a bounded series of wrong passwords for a user name no
+/// device has (so no real account can be locked out): whether it limits or slows guessing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct LoginThrottle {
+    /// The endpoint.
+    pub location: Location,
+    /// How passwords were offered (`password`, `keyboard-interactive`).
+    pub method: String,
+    /// The user name tried.
+    pub user: String,
+    /// Wrong passwords sent on the first connection.
+    pub attempts: u32,
+    /// Of those, how many the service answered with a plain refusal.
+    pub refused: u32,
+    /// The attempt after which the service closed the connection, if it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_after: Option<u32>,
+    /// How long the first refusal took, in milliseconds.
+    pub first_answer_ms: u64,
+    /// How long the slowest refusal took, in milliseconds.
+    pub slowest_answer_ms: u64,
+    /// Whether a new connection, opened at once after the series, was let in to try again and
+    /// answered without delay (`None`: not tried).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reconnect_answered: Option<bool>,
+    /// What the service answered, in words.
+    pub proof: String,
+}
+
 /// An access attempt against a live service and its result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct AccessAttempt {
@@ -992,7 +1030,9 @@ pub struct AccessAttempt {
     pub location: Location,
     /// How access was tried: `password` (a user and password from a list), `community` (an
     /// SNMP community), `anonymous` (an anonymous login: FTP `anonymous`, MQTT without
-    /// credentials), `none` (a request that should need authentication, sent without any).
+    /// credentials), `none` (a request that should need authentication, sent without any),
+    /// `write` (an SNMP SET, with a community from the list, of a value to what it already
+    /// is).
     pub method: String,
     /// The user name that was accepted (or, when none was, the last tried).
     #[serde(default, skip_serializing_if = "Option::is_none")]

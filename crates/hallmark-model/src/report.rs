@@ -7,7 +7,7 @@ use crate::{EvidenceKind, Outcome, Severity, Verdict, VerdictCounts};
 
 /// Version of the JSON report format. The major version is part of the schema file name
 /// (`schema/report-v1.schema.json`); it changes only with incompatible changes.
-pub const REPORT_SCHEMA_VERSION: &str = "1.1.0";
+pub const REPORT_SCHEMA_VERSION: &str = "1.2.0";
 
 /// The tool that produced a report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

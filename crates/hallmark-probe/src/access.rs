@@ -460,11 +460,31 @@ fn ber(tag: u8, content: &[u8]) -> Vec<u8> {
 /// sysDescr.0 (1.3.6.1.2.1.1.1.0), BER-encoded.
 const SYS_DESCR: &[u8] = &[0x2b, 6, 1, 2, 1, 1, 1, 0];
 
-/// An SNMP GetRequest for sysDescr.0 (`version` 0 = v1, 1 = v2c).
-pub(crate) fn snmp_get(version: u8, community: &str, request_id: u8) -> Vec<u8> {
-    let varbind = ber(0x30, &[ber(0x06, SYS_DESCR), vec![0x05, 0x00]].concat());
+/// sysContact.0, sysName.0 and sysLocation.0 (1.3.6.1.2.1.1.{4,5,6}.0): the objects an SNMP
+/// write test sets to their own value.
+const SYS_WRITABLE: [(&str, &[u8]); 3] = [
+    ("sysContact.0", &[0x2b, 6, 1, 2, 1, 1, 4, 0]),
+    ("sysName.0", &[0x2b, 6, 1, 2, 1, 1, 5, 0]),
+    ("sysLocation.0", &[0x2b, 6, 1, 2, 1, 1, 6, 0]),
+];
+
+/// An SNMP message (`version` 0 = v1, 1 = v2c) with one PDU of type `pdu` (0xA0 GetRequest,
+/// 0xA3 SetRequest) for `oid`, whose value is `value` (tag and content) or NULL.
+fn snmp_request(
+    version: u8,
+    community: &str,
+    pdu: u8,
+    request_id: u8,
+    oid: &[u8],
+    value: Option<(u8, &[u8])>,
+) -> Vec<u8> {
+    let value = match value {
+        Some((tag, content)) => ber(tag, content),
+        None => vec![0x05, 0x00],
+    };
+    let varbind = ber(0x30, &[ber(0x06, oid), value].concat());
     let pdu = ber(
-        0xA0,
+        pdu,
         &[
             ber(0x02, &[request_id]),
             ber(0x02, &[0]),
@@ -479,6 +499,11 @@ pub(crate) fn snmp_get(version: u8, community: &str, request_id: u8) -> Vec<u8> 
     )
 }
 
+/// An SNMP GetRequest for sysDescr.0 (`version` 0 = v1, 1 = v2c).
+pub(crate) fn snmp_get(version: u8, community: &str, request_id: u8) -> Vec<u8> {
+    snmp_request(version, community, 0xA0, request_id, SYS_DESCR, None)
+}
+
 fn ber_read<'a>(r: &mut Reader<'a>) -> Option<(u8, &'a [u8])> {
     let tag = r.u8()?;
     let first = r.u8()?;
@@ -491,8 +516,20 @@ fn ber_read<'a>(r: &mut Reader<'a>) -> Option<(u8, &'a [u8])> {
     Some((tag, r.bytes(len)?))
 }
 
-/// (version, error status, first value as text) of a GetResponse.
-pub(crate) fn snmp_response(data: &[u8]) -> Option<(u8, u8, String)> {
+/// The parts of a GetResponse that the probes read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SnmpAnswer {
+    /// 0 = v1, 1 = v2c.
+    pub(crate) version: u8,
+    /// The error status (0 = noError).
+    pub(crate) status: u8,
+    /// The first value's tag and content.
+    pub(crate) tag: u8,
+    pub(crate) value: Vec<u8>,
+}
+
+/// Reads a GetResponse (the answer to a Get or a Set).
+pub(crate) fn snmp_answer(data: &[u8]) -> Option<SnmpAnswer> {
     let mut outer = Reader::new(data);
     let (0x30, message) = ber_read(&mut outer)? else {
         return None;
@@ -512,12 +549,19 @@ pub(crate) fn snmp_response(data: &[u8]) -> Option<(u8, u8, String)> {
     let (_, first) = ber_read(&mut Reader::new(varbinds))?;
     let mut v = Reader::new(first);
     ber_read(&mut v)?;
-    let (_, value) = ber_read(&mut v)?;
-    Some((
+    let (tag, value) = ber_read(&mut v)?;
+    Some(SnmpAnswer {
         version,
-        status.last().copied().unwrap_or(0),
-        printable(value, 120),
-    ))
+        status: status.last().copied().unwrap_or(0),
+        tag,
+        value: value.to_vec(),
+    })
+}
+
+/// (version, error status, first value as text) of a GetResponse.
+pub(crate) fn snmp_response(data: &[u8]) -> Option<(u8, u8, String)> {
+    let a = snmp_answer(data)?;
+    Some((a.version, a.status, printable(&a.value, 120)))
 }
 
 /// Sends the datagrams in `requests` to the target and waits for the first answer, sending
@@ -568,6 +612,67 @@ pub(crate) async fn snmp_community(target: &Target, community: &str, tries: u32)
         }
         None => Try::Unclear(format!("not an SNMP response: {:?}", printable(&data, 40))),
     }
+}
+
+/// The name of an SNMP error status.
+fn snmp_status(status: u8) -> String {
+    let name = match status {
+        1 => "tooBig",
+        2 => "noSuchName",
+        3 => "badValue",
+        4 => "readOnly",
+        5 => "genErr",
+        6 => "noAccess",
+        7 => "wrongType",
+        10 => "wrongValue",
+        11 => "noCreation",
+        12 => "inconsistentValue",
+        16 => "authorizationError",
+        17 => "notWritable",
+        _ => return format!("error status {status}"),
+    };
+    format!("{name} ({status})")
+}
+
+/// Whether `community` can write (SNMP v2c): an object of the system group is read, then set
+/// to the value just read, so nothing changes on the device. sysContact.0 first, then sysName.0
+/// and sysLocation.0 when an agent configures the first as read-only.
+pub(crate) async fn snmp_write(target: &Target, community: &str) -> Try {
+    let mut last = String::from("no writable object of the system group answered");
+    for (n, (name, oid)) in (0u8..).zip(SYS_WRITABLE) {
+        let get = snmp_request(1, community, 0xA0, 20 + n, oid, None);
+        let Some(data) = udp_exchange(target, 161, &[&get], 2).await else {
+            return Try::Refused(format!("no answer to a v2c GET of {name}"));
+        };
+        let Some(read) = snmp_answer(&data).filter(|a| a.status == 0 && a.tag == 0x04) else {
+            last = format!("{name} is not a readable string with this community");
+            continue;
+        };
+        let set = snmp_request(1, community, 0xA3, 40 + n, oid, Some((0x04, &read.value)));
+        let Some(data) = udp_exchange(target, 161, &[&set], 2).await else {
+            return Try::Refused(format!("no answer to a v2c SET of {name}"));
+        };
+        match snmp_answer(&data) {
+            Some(a) if a.status == 0 => {
+                return Try::Accepted(format!(
+                    "SNMP v2c SET of {name} to its current value {:?} answered noError: community {community:?} can change the device's configuration",
+                    printable(&read.value, 60)
+                ));
+            }
+            // The community may not write at all: no other object will do better.
+            Some(a) if matches!(a.status, 4 | 6 | 16) => {
+                return Try::Refused(format!("SET of {name}: {}", snmp_status(a.status)));
+            }
+            Some(a) => last = format!("SET of {name}: {}", snmp_status(a.status)),
+            None => {
+                return Try::Unclear(format!(
+                    "not an SNMP response to a SET: {:?}",
+                    printable(&data, 40)
+                ));
+            }
+        }
+    }
+    Try::Refused(last)
 }
 
 // ---------------------------------------------------------------- SSDP and UPnP
@@ -714,6 +819,27 @@ mod tests {
             let _ = snmp_response(&msg[..n]);
         }
         assert!(snmp_response(b"\x30\x82\xff\xff").is_none());
+    }
+
+    #[test]
+    fn snmp_set_carries_the_value_read() {
+        let (_, oid) = SYS_WRITABLE[0];
+        let mut set = snmp_request(1, "private", 0xA3, 40, oid, Some((0x04, b"ops@example")));
+        // The agent's answer to a SET echoes the varbind in a GetResponse.
+        let at = set.iter().position(|&b| b == 0xA3).unwrap();
+        set[at] = 0xA2;
+        let answer = snmp_answer(&set).unwrap();
+        assert_eq!(
+            (
+                answer.version,
+                answer.status,
+                answer.tag,
+                answer.value.as_slice()
+            ),
+            (1, 0, 0x04, b"ops@example".as_slice())
+        );
+        assert_eq!(snmp_status(17), "notWritable (17)");
+        assert_eq!(snmp_status(99), "error status 99");
     }
 
     #[test]

@@ -10,15 +10,22 @@
 //! 3. TLS: accepted versions from SSLv3 to TLS 1.3 and cipher suites (including anonymous,
 //!    export and NULL) through hand-built ClientHellos, the server's order, the DH group size and
 //!    the certificate chain;
-//! 4. SSH: the KEXINIT algorithm lists and every host key type, without logging in;
+//! 4. SSH: the KEXINIT algorithm lists and every host key type, then, with the prober's own small
+//!    SSH client, the authentication methods offered;
 //! 5. HTTP: the response to `/` (status, headers, authentication asked);
-//! 6. access attempts: listed default credentials over telnet, FTP, HTTP Basic, MQTT and SNMP
-//!    (a small budget per service, a delay between attempts, stopping at the first success),
-//!    anonymous FTP and MQTT, and requests that should need authentication (RTSP DESCRIBE, PJL
-//!    status, UPnP control reads).
+//! 6. access attempts: listed default credentials over telnet, SSH, FTP, HTTP Basic, MQTT and
+//!    SNMP (a small budget per service, a delay between attempts, stopping at the first
+//!    success), anonymous FTP and MQTT, and requests that should need authentication (RTSP
+//!    DESCRIBE, PJL status, UPnP control reads);
+//! 7. brute-force resistance: a bounded series of wrong passwords on one SSH connection, for a
+//!    user name no device has (so no account is locked out), and one more on a new connection;
+//! 8. SNMP write access: with a community that reads, an object of the system group is set to
+//!    the value just read from it.
 //!
-//! Nothing is written, printed, published or set on the device. Every read has a size cap and
-//! a timeout; garbage from a device is recorded, never trusted.
+//! Nothing is printed, published or changed on the device: the one write, the SNMP SET of step
+//! 8, writes back the value the object already holds. Every read has a size cap and a timeout;
+//! garbage from a device is recorded, never trusted. `credentials: None` turns steps 6 (but
+//! the anonymous and unauthenticated requests), 7 and 8 off.
 //!
 //! ```no_run
 //! use hallmark_probe::{ProbeConfig, probe_blocking};
@@ -34,9 +41,12 @@ mod access;
 mod credentials;
 mod http;
 mod identify;
+mod modp;
 mod net;
 mod ports;
 mod ssh;
+mod ssh_auth;
+mod ssh_client;
 mod suites;
 mod tls;
 mod wire;
@@ -112,6 +122,9 @@ pub struct Limits {
     pub attempts_per_service: u32,
     /// Pause between two login attempts on one service.
     pub attempt_delay: Duration,
+    /// Wrong passwords sent on one connection to see whether a login service limits or slows
+    /// guessing (SSH; for a user name no device has, so no account is locked out).
+    pub throttle_attempts: u32,
 }
 
 impl Default for Limits {
@@ -128,6 +141,7 @@ impl Default for Limits {
             probes_per_second: 20,
             attempts_per_service: 6,
             attempt_delay: Duration::from_millis(300),
+            throttle_attempts: 10,
         }
     }
 }
@@ -514,13 +528,12 @@ async fn port_work(target: &Target, port: u16, credentials: Option<&[Credential]
     }
     match name.as_str() {
         "ssh" => {
-            if let Some(endpoint) = ssh::inspect(target, port).await {
-                work.facts.ssh_endpoints.push(endpoint);
-            }
+            let mut endpoint = ssh::inspect(target, port).await;
             if credentials.is_some() {
-                work.credential_notes.push(format!(
-                    "{location}: SSH password logins are not tried yet (the prober has no SSH transport)"
-                ));
+                ssh_logins(target, port, list("ssh"), &mut work, endpoint.as_mut()).await;
+            }
+            if let Some(endpoint) = endpoint {
+                work.facts.ssh_endpoints.push(endpoint);
             }
         }
         "telnet" => {
@@ -589,6 +602,72 @@ async fn port_work(target: &Target, port: u16, credentials: Option<&[Credential]
     work
 }
 
+/// SSH logins: the methods offered, the listed credentials (when passwords are taken), and
+/// the wrong-password series.
+async fn ssh_logins(
+    target: &Target,
+    port: u16,
+    list: Vec<&Credential>,
+    work: &mut PortWork,
+    endpoint: Option<&mut hallmark_model::facts::SshEndpoint>,
+) {
+    let location = target.tcp(port, Some("ssh"));
+    let user = list.first().map_or("root", |c| c.user.as_str()).to_owned();
+    let methods = match ssh_auth::methods(target, port, &user).await {
+        Ok(ssh_auth::Methods::Listed(methods)) => methods,
+        Ok(ssh_auth::Methods::NoneAccepted(proof)) => {
+            unauthenticated(work, location, "none", Try::Accepted(proof));
+            return;
+        }
+        Err(e) => {
+            work.credential_notes
+                .push(format!("{location}: SSH logins could not be tried ({e})"));
+            return;
+        }
+    };
+    if let Some(endpoint) = endpoint {
+        endpoint.auth_methods = methods.clone();
+    }
+    let Some(method) = ssh_auth::password_method(&methods) else {
+        // No password is taken: nothing to guess.
+        return;
+    };
+    try_list(target, location.clone(), "password", list, work, |c| {
+        ssh_auth::login(target, port, method, &c.user, &c.secret)
+    })
+    .await;
+    if target.limits.throttle_attempts == 0 {
+        // Switched off: the throttling check says the series did not run.
+        return;
+    }
+    tokio::time::sleep(target.limits.attempt_delay).await;
+    match ssh_auth::wrong_password_series(
+        target,
+        port,
+        method,
+        target.limits.throttle_attempts,
+        target.limits.attempt_delay,
+    )
+    .await
+    {
+        Ok(series) => {
+            work.logins_tried += u64::from(series.throttle.attempts) + 1;
+            if let Some(proof) = series.any_password {
+                let mut record =
+                    access::attempt(location, "password", true, series.throttle.attempts, proof);
+                record.user = Some(ssh_auth::NO_SUCH_USER.to_owned());
+                record.source = Some("a random password".into());
+                work.facts.access_attempts.push(record);
+            } else {
+                work.facts.login_throttles.push(series.throttle);
+            }
+        }
+        Err(e) => work.credential_notes.push(format!(
+            "{location}: the wrong-password series could not be run ({e})"
+        )),
+    }
+}
+
 /// SNMP communities and SSDP (with the UPnP control it points to).
 async fn udp(target: &Target, credentials: Option<&[Credential]>) -> PortWork {
     let mut work = PortWork::default();
@@ -629,6 +708,21 @@ async fn udp(target: &Target, credentials: Option<&[Credential]>) -> PortWork {
                     product: None,
                     tls: false,
                 });
+            }
+            // Write access, with each listed community, once some community was answered
+            // (an agent that answers none speaks no v1/v2c to these communities).
+            if work
+                .facts
+                .access_attempts
+                .iter()
+                .any(|a| a.accepted && a.location == location)
+            {
+                let writers: Vec<&Credential> =
+                    list.iter().filter(|c| c.applies_to("snmp")).collect();
+                try_list(target, location.clone(), "write", writers, &mut work, |c| {
+                    access::snmp_write(target, &c.secret)
+                })
+                .await;
             }
             // The notes of unclear SNMP answers are expected (silence); drop them.
             work.credential_notes

@@ -285,6 +285,7 @@ pub(crate) async fn inspect(target: &Target, port: u16) -> Option<SshEndpoint> {
         ciphers: Vec::new(),
         macs: Vec::new(),
         host_keys: Vec::new(),
+        auth_methods: Vec::new(),
         notes: Vec::new(),
     };
     let Some(offer) = parse_kexinit(&payload) else {

@@ -53,7 +53,7 @@ check! {
         title: "No default credential opens a login service of the live device",
         requirements: ["ECD-2.1"],
         severity: Critical,
-        doc: "## What it checks\nLogins on the live device with a short list of default credentials (vendor factory defaults and the pairs botnets such as Mirai try first) over telnet, FTP, HTTP Basic and MQTT, and the default SNMP communities `public`, `private` and `community`. Each service gets a small budget of attempts, with a pause between them, and the probe stops at the first success.\n\n## Why it matters\nDefault credentials are the first thing botnets try; a device that accepts one is taken over by anyone on the network, without any exploit.\n\n## Evidence\nThe endpoint, the credential accepted and its source, and what the service answered (the shell prompt after the telnet login, `230` from FTP, HTTP 200 with Basic, CONNACK 0, an SNMP GetResponse).\n\n## How to fix\nShip without working default credentials: generate a unique password per unit, or make the administrator set one before any management function works. Remove default SNMP communities (use SNMPv3).\n\n## Inconclusive when\nCredential attempts were switched off or cut short, a login service gave no clear answer, or a login service the probe cannot test yet answered (SSH password logins, HTTP Digest or form logins).\n",
+        doc: "## What it checks\nLogins on the live device with a short list of default credentials (vendor factory defaults and the pairs botnets such as Mirai try first) over telnet, SSH (password or keyboard-interactive, with the prober's own SSH client), FTP, HTTP Basic and MQTT, and the default SNMP communities `public`, `private` and `community`. Each service gets a small budget of attempts, with a pause between them, and the probe stops at the first success. Once an SNMP community reads, each listed community is also tried for writing: an object of the system group (sysContact.0, else sysName.0 or sysLocation.0) is set to the value just read from it, so nothing changes. An SSH server that takes no password (public keys only) has nothing to guess.\n\n## Why it matters\nDefault credentials are the first thing botnets try; a device that accepts one is taken over by anyone on the network, without any exploit. A default write community lets anyone change the device's configuration.\n\n## Evidence\nThe endpoint, the credential accepted and its source, and what the service answered (the shell prompt after the telnet login, USERAUTH_SUCCESS from SSH, `230` from FTP, HTTP 200 with Basic, CONNACK 0, an SNMP GetResponse, noError to the SET).\n\n## How to fix\nShip without working default credentials: generate a unique password per unit, or make the administrator set one before any management function works. Remove default SNMP communities, above all writable ones (use SNMPv3).\n\n## Inconclusive when\nCredential attempts were switched off or cut short, a login service gave no clear answer, the prober's SSH client shares no algorithm with the server, or a login service the probe cannot test yet answered (HTTP Digest or form logins, logins over TLS).\n",
         evaluate: default_credentials,
     }
 }
@@ -71,37 +71,168 @@ fn default_credentials(check: &DefaultCredentials, facts: &Facts) -> Outcome {
     let tried: Vec<_> = facts
         .access_attempts
         .iter()
-        .filter(|a| matches!(a.method.as_str(), "password" | "community"))
+        .filter(|a| matches!(a.method.as_str(), "password" | "community" | "write"))
         .collect();
     for a in tried.iter().filter(|a| a.accepted) {
         let credential = match (a.method.as_str(), &a.user, &a.secret) {
-            ("community", _, Some(s)) => format!("community {s:?}"),
+            ("community" | "write", _, Some(s)) => format!("community {s:?}"),
             (_, Some(u), Some(s)) => format!("{u}:{s}"),
             (_, None, Some(s)) => format!("password {s:?}"),
+            (_, Some(u), None) => format!("a password for {u}"),
             _ => "a listed credential".to_owned(),
+        };
+        let (title, why) = if a.method == "write" {
+            (
+                format!(
+                    "{} accepts the default {credential} for writing",
+                    service_of(&a.location)
+                ),
+                "anyone on the network can change the device's configuration with a publicly known community",
+            )
+        } else {
+            (
+                format!(
+                    "{} accepts the default credential {credential}",
+                    service_of(&a.location)
+                ),
+                "anyone on the network can log in with a publicly known credential",
+            )
         };
         judge.fail(
             &a.location,
             None,
-            format!("{} accepts the default credential {credential}", service_of(&a.location)),
+            title,
             format!(
                 "{}; credential from the {}; attempt {} of the budget",
                 a.proof,
                 a.source.as_deref().unwrap_or("credential list"),
                 a.attempts
             ),
-            "anyone on the network can log in with a publicly known credential",
+            why,
             "Remove default credentials: a unique password per unit, or one the administrator must set before use; SNMPv3 instead of communities.",
         );
     }
-    let services = tried.len();
+    // SSH servers that take no password have nothing to guess.
+    let keys_only = facts
+        .ssh_endpoints
+        .iter()
+        .filter(|e| !e.auth_methods.is_empty() && !takes_passwords(&e.auth_methods))
+        .count();
+    let mut services: Vec<&Location> = tried.iter().map(|a| &a.location).collect();
+    services.sort();
+    services.dedup();
+    let services = services.len();
     judge.finish(
-        services > 0,
-        if services > 0 {
-            format!("no default credential was accepted by the {services} login services tried")
-        } else {
-            "the device answered on no login service the probe tests (telnet, FTP, HTTP Basic, MQTT, SNMP)".to_owned()
+        services + keys_only > 0,
+        match (services, keys_only) {
+            (0, 0) => "the device answered on no login service the probe tests (telnet, SSH, FTP, HTTP Basic, MQTT, SNMP)".to_owned(),
+            (n, 0) => format!("no default credential was accepted by the {n} login services tried"),
+            (0, k) => format!("{k} SSH services take no password (public keys only); no other login service answered"),
+            (n, k) => format!("no default credential was accepted by the {n} login services tried; {k} SSH services take no password"),
         },
+    )
+}
+
+/// Whether an SSH server's method list takes passwords.
+fn takes_passwords(methods: &[String]) -> bool {
+    methods
+        .iter()
+        .any(|m| m == "password" || m == "keyboard-interactive")
+}
+
+check! {
+    /// Live logins slow down or stop password guessing.
+    LoginThrottling {
+        id: "live-login-throttling",
+        title: "Live logins limit or slow password guessing",
+        requirements: ["ECD-2.4"],
+        severity: Medium,
+        doc: "## What it checks\nHow each SSH server that takes passwords answers a bounded series of wrong ones (10 by default, a pause between them) on one connection, for a user name no device has, so that no real account can be locked out; then whether a new connection opened at once may try again. A server that answers six or more wrong passwords on one connection without slowing down, and lets a new connection try again at once, does nothing against guessing. One that slows its answers (to a second or more), or refuses or delays the new connection, shows a limit. One that only closes the connection after a few failures, and lets the next one in at once, limits guessing per connection only: whether it slows a source across connections would take more attempts than the probe makes, so that is inconclusive. An SSH server that takes no password passes.\n\n## Why it matters\nBotnets run password lists against every login they find; a login that can be tried without limit eventually gives way, however good the password.\n\n## Evidence\nThe endpoint, the number of wrong passwords answered and how fast, where the connection was closed, and how the new connection fared.\n\n## How to fix\nLimit failed logins per connection and per source (OpenSSH `MaxAuthTries 3` and, from 9.8, `PerSourcePenalties`; dropbear's `MAX_AUTH_TRIES` and a firewall rate limit on port 22; fail2ban or pam_faillock), or turn password logins off in favour of keys.\n\n## Inconclusive when\nThe device was not probed or credential attempts were off, the series could not be run, the server limits guessing per connection only, or other login services (telnet, FTP, HTTP, MQTT, logins over TLS) answered, whose limits the probe does not measure yet.\n",
+        evaluate: login_throttling,
+    }
+}
+
+/// Wrong passwords one connection may answer, at full speed, before guessing counts as
+/// unlimited (OpenSSH's default `MaxAuthTries 6` closes the connection at the sixth).
+const UNLIMITED_AFTER: u32 = 6;
+
+fn login_throttling(check: &LoginThrottling, facts: &Facts) -> Outcome {
+    let mut judge = Judge::new(check);
+    if !needs_probe(&mut judge, facts, "probe-credentials", "brute-force limits") {
+        return judge.finish(true, "");
+    }
+    let mut judged = 0usize;
+    for t in &facts.login_throttles {
+        judged += 1;
+        let slowed = t.slowest_answer_ms >= 1000
+            && t.slowest_answer_ms >= t.first_answer_ms.saturating_mul(4);
+        let reconnect = t.reconnect_answered;
+        if t.refused >= UNLIMITED_AFTER && !slowed && reconnect == Some(true) {
+            judge.fail(
+                &t.location,
+                None,
+                format!(
+                    "{} answers {} wrong passwords per connection at full speed and lets a new connection try again at once",
+                    service_of(&t.location),
+                    t.refused
+                ),
+                t.proof.clone(),
+                "passwords can be guessed as fast as the attacker's connections allow",
+                "Limit failed logins per connection and per source (OpenSSH `MaxAuthTries 3`, `PerSourcePenalties`; dropbear `MAX_AUTH_TRIES` plus a firewall rate limit; fail2ban), or accept keys only.",
+            );
+        } else if !slowed && reconnect == Some(true) {
+            judge.missing(format!(
+                "{}: guessing is limited per connection only ({}); whether the device slows a source across connections takes more attempts than the probe makes",
+                t.location, t.proof
+            ));
+        } else if reconnect.is_none() {
+            judge.missing(format!(
+                "{}: the new connection was not tried ({})",
+                t.location, t.proof
+            ));
+        }
+    }
+    for e in &facts.ssh_endpoints {
+        if e.auth_methods.is_empty() {
+            continue;
+        }
+        if !takes_passwords(&e.auth_methods) {
+            judged += 1;
+        } else if !facts
+            .login_throttles
+            .iter()
+            .any(|t| t.location == e.location)
+        {
+            judge.missing(format!(
+                "{}: takes passwords, but the wrong-password series did not run",
+                e.location
+            ));
+        }
+    }
+    // Login services whose limits the probe does not measure.
+    let mut other: Vec<String> = facts
+        .access_attempts
+        .iter()
+        .filter(|a| matches!(a.method.as_str(), "password") && service_of(&a.location) != "ssh")
+        .map(|a| a.location.to_string())
+        .collect();
+    other.extend(
+        facts
+            .tls_endpoints
+            .iter()
+            .map(|t| format!("{} (logins over TLS are not tried)", t.location)),
+    );
+    other.sort();
+    other.dedup();
+    if !other.is_empty() {
+        judge.missing(format!(
+            "how these login services limit guessing is not measured: {}",
+            other.join(", ")
+        ));
+    }
+    judge.finish(
+        judged > 0,
+        format!("{judged} SSH services take no password or slow down guessing"),
     )
 }
 
@@ -794,8 +925,8 @@ pub(crate) mod tests {
     use std::collections::BTreeMap;
 
     use hallmark_model::facts::{
-        AccessAttempt, Coverage, HttpEndpoint, NetworkService, SshEndpoint, SshHostKey,
-        TlsEndpoint, TlsSuite,
+        AccessAttempt, Coverage, HttpEndpoint, LoginThrottle, NetworkService, SshEndpoint,
+        SshHostKey, TlsEndpoint, TlsSuite,
     };
     use hallmark_model::{Transport, Verdict};
 
@@ -1004,7 +1135,32 @@ pub(crate) mod tests {
                 bits: Some(if weak { 1024 } else { 4096 }),
                 fingerprint: "SHA256:x".into(),
             }],
+            auth_methods: if weak {
+                list(&["publickey", "password"])
+            } else {
+                list(&["publickey"])
+            },
             notes: Vec::new(),
+        }
+    }
+
+    fn throttle(
+        refused: u32,
+        closed_after: Option<u32>,
+        slowest: u64,
+        reconnect: bool,
+    ) -> LoginThrottle {
+        LoginThrottle {
+            location: at(22, "ssh"),
+            method: "password".into(),
+            user: "hallmark-probe-nosuchuser".into(),
+            attempts: closed_after.unwrap_or(refused),
+            refused,
+            closed_after,
+            first_answer_ms: 5,
+            slowest_answer_ms: slowest,
+            reconnect_answered: Some(reconnect),
+            proof: format!("{refused} wrong passwords refused"),
         }
     }
 
@@ -1049,7 +1205,7 @@ pub(crate) mod tests {
             if let Some(c) = f.coverage.get_mut("probe-credentials") {
                 c.status = CoverageStatus::Partial;
                 c.notes
-                    .push("192.0.2.10:22/tcp (ssh): SSH password logins are not tried yet".into());
+                    .push("192.0.2.10:80/tcp (http): digest logins are not tried yet".into());
             }
             f
         };
@@ -1099,6 +1255,73 @@ pub(crate) mod tests {
                 partial_credentials,
             ),
             ("live-default-credentials", Inconclusive, nothing.clone()),
+            (
+                "live-default-credentials",
+                Fail,
+                probed(|f| {
+                    f.access_attempts.push(access(
+                        161,
+                        "snmp",
+                        "write",
+                        true,
+                        Some(("", "private")),
+                    ))
+                }),
+            ),
+            // An SSH server that takes keys only has no password to guess.
+            (
+                "live-default-credentials",
+                Pass,
+                probed(|f| f.ssh_endpoints.push(ssh(false))),
+            ),
+            (
+                "live-login-throttling",
+                Fail,
+                probed(|f| {
+                    f.ssh_endpoints.push(ssh(true));
+                    f.login_throttles.push(throttle(9, Some(10), 12, true));
+                }),
+            ),
+            // Slowing down is a limit.
+            (
+                "live-login-throttling",
+                Pass,
+                probed(|f| {
+                    f.ssh_endpoints.push(ssh(true));
+                    f.login_throttles.push(throttle(4, None, 3000, true));
+                }),
+            ),
+            (
+                "live-login-throttling",
+                Pass,
+                probed(|f| f.ssh_endpoints.push(ssh(false))),
+            ),
+            // Closing after five failures but letting the next connection in: per
+            // connection only.
+            (
+                "live-login-throttling",
+                Inconclusive,
+                probed(|f| {
+                    f.ssh_endpoints.push(ssh(true));
+                    f.login_throttles.push(throttle(5, Some(6), 12, true));
+                }),
+            ),
+            // Password logins elsewhere are not measured.
+            (
+                "live-login-throttling",
+                Inconclusive,
+                probed(|f| {
+                    f.ssh_endpoints.push(ssh(false));
+                    f.access_attempts.push(access(
+                        23,
+                        "telnet",
+                        "password",
+                        false,
+                        Some(("admin", "")),
+                    ));
+                }),
+            ),
+            ("live-login-throttling", Inconclusive, nothing.clone()),
             (
                 "live-unauthenticated-access",
                 Fail,

@@ -75,6 +75,7 @@ pub static CHECKS: &[&dyn Check] = &[
     &live::CleartextServices,
     &live::DefaultCredentials,
     &live::HttpHeaders,
+    &live::LoginThrottling,
     &live::SshAlgorithms,
     &live::TlsCertificates,
     &live::TlsCiphers,
