@@ -76,11 +76,11 @@ const COVERED: &[(&str, &str, u16, &str)] = &[
         80,
         "http accepts the default credential admin:admin",
     ),
-    // The manifest names 443 and 80; the probe reads HTTP over TLS not yet, so 80 only.
+    // The manifest names 443 (and 80 in its title): both are reported, 443 is checked here.
     (
         "WK-HTTP-NO-SECURITY-HEADERS",
         "live-http-headers",
-        80,
+        443,
         "lacks security headers",
     ),
     (

@@ -302,15 +302,25 @@ pub(crate) async fn ftp_login(target: &Target, port: u16, user: &str, password: 
 // ---------------------------------------------------------------- HTTP Basic
 
 /// One HTTP Basic login on `/`.
-pub(crate) async fn http_basic(target: &Target, port: u16, user: &str, password: &str) -> Try {
+pub(crate) async fn http_basic(
+    target: &Target,
+    port: u16,
+    tls: bool,
+    user: &str,
+    password: &str,
+) -> Try {
     let request = http::get(target, port, "/", Some((user, password)));
-    match http::exchange(target, port, &request).await {
-        Some(r) if (200..400).contains(&r.status) => {
-            Try::Accepted(format!("HTTP {} with Basic {user}:{password}", r.status))
+    let scheme = if tls { "HTTPS" } else { "HTTP" };
+    match http::fetch(target, port, tls, &request).await {
+        Ok(r) if (200..400).contains(&r.status) => Try::Accepted(format!(
+            "{scheme} {} with Basic {user}:{password}",
+            r.status
+        )),
+        Ok(r) if r.status == 401 || r.status == 403 => {
+            Try::Refused(format!("{scheme} {}", r.status))
         }
-        Some(r) if r.status == 401 || r.status == 403 => Try::Refused(format!("HTTP {}", r.status)),
-        Some(r) => Try::Unclear(format!("HTTP {}", r.status)),
-        None => Try::Unclear("no HTTP response".into()),
+        Ok(r) => Try::Unclear(format!("{scheme} {}", r.status)),
+        Err(e) => Try::Unclear(e),
     }
 }
 
@@ -354,10 +364,12 @@ pub(crate) fn connack(data: &[u8]) -> Option<u8> {
 pub(crate) async fn mqtt_login(
     target: &Target,
     port: u16,
+    tls: bool,
     credentials: Option<(&str, &str)>,
 ) -> Try {
-    let Ok(mut stream) = target.connect(port).await else {
-        return Try::Unclear("connection failed".into());
+    let mut stream = match target.open(port, tls).await {
+        Ok(s) => s,
+        Err(e) => return Try::Unclear(e),
     };
     if !send(
         &mut stream,

@@ -79,20 +79,37 @@ fn complete(data: &[u8]) -> bool {
     }
 }
 
-/// Sends `request` on a new connection and reads the response.
-pub(crate) async fn exchange(target: &Target, port: u16, request: &[u8]) -> Option<Response> {
-    let mut stream = target.connect(port).await.ok()?;
-    if !send(&mut stream, request, target.limits.read_timeout).await {
-        return None;
+/// Sends `request` on a new connection (over TLS when `tls`) and reads the response; the error
+/// says what went wrong.
+pub(crate) async fn fetch(
+    target: &Target,
+    port: u16,
+    tls: bool,
+    request: &[u8],
+) -> Result<Response, String> {
+    let mut conn = target.open(port, tls).await?;
+    if !send(&mut conn, request, target.limits.read_timeout).await {
+        return Err("the connection closed before the request was sent".into());
     }
     let data = read_until(
-        &mut stream,
+        &mut conn,
         MAX_RESPONSE,
         target.limits.read_timeout,
         complete,
     )
     .await;
-    parse(&data)
+    parse(&data).ok_or_else(|| {
+        if data.is_empty() {
+            "no answer to an HTTP request".to_owned()
+        } else {
+            "the answer is not HTTP".to_owned()
+        }
+    })
+}
+
+/// Sends `request` on a new plain connection and reads the response.
+pub(crate) async fn exchange(target: &Target, port: u16, request: &[u8]) -> Option<Response> {
+    fetch(target, port, false, request).await.ok()
 }
 
 /// The Host header value for the target.
@@ -102,7 +119,7 @@ pub(crate) fn host_header(target: &Target, port: u16) -> String {
     } else {
         target.host.clone()
     };
-    if port == 80 {
+    if port == 80 || port == 443 {
         host
     } else {
         format!("{host}:{port}")
@@ -145,15 +162,20 @@ pub(crate) fn authentication(response: &Response) -> Option<String> {
     (response.status == 200 && body.contains("type=\"password\"")).then(|| "form".to_owned())
 }
 
-/// GET `/` on a plaintext web server.
-pub(crate) async fn inspect(target: &Target, port: u16, service: &str) -> Option<HttpEndpoint> {
-    let response = exchange(target, port, &get(target, port, "/", None)).await?;
+/// GET `/` on a web server (over TLS when `tls`).
+pub(crate) async fn inspect(
+    target: &Target,
+    port: u16,
+    service: &str,
+    tls: bool,
+) -> Result<HttpEndpoint, String> {
+    let response = fetch(target, port, tls, &get(target, port, "/", None)).await?;
     if !response.protocol.starts_with("HTTP/") {
-        return None;
+        return Err("the answer is not HTTP".into());
     }
-    Some(HttpEndpoint {
+    Ok(HttpEndpoint {
         location: target.tcp(port, Some(service)),
-        tls: false,
+        tls,
         path: "/".into(),
         status: response.status,
         authentication: authentication(&response),

@@ -524,6 +524,24 @@ async fn port_work(target: &Target, port: u16, credentials: Option<&[Credential]
         work.facts
             .tls_endpoints
             .push(tls::inspect(target, port, &name).await);
+        match name.as_str() {
+            "https" => match http::inspect(target, port, &name, true).await {
+                Ok(endpoint) => {
+                    web_logins(target, port, true, endpoint, credentials, &mut work).await;
+                }
+                Err(e) => work.credential_notes.push(format!(
+                    "{location}: HTTP over TLS could not be read, so its logins were not tried ({e})"
+                )),
+            },
+            "mqtts" => mqtt_logins(target, port, true, credentials, &mut work).await,
+            other => {
+                if credentials.is_some() {
+                    work.credential_notes.push(format!(
+                        "{location}: logins to {other} over TLS are not tried"
+                    ));
+                }
+            }
+        }
         return work;
     }
     match name.as_str() {
@@ -557,35 +575,11 @@ async fn port_work(target: &Target, port: u16, credentials: Option<&[Credential]
             .await;
         }
         "http" | "upnp" => {
-            if let Some(endpoint) = http::inspect(target, port, &name).await {
-                let basic = endpoint.authentication.as_deref() == Some("basic");
-                let other = endpoint.authentication.clone().filter(|a| a != "basic");
-                work.facts.http_endpoints.push(endpoint);
-                if basic {
-                    try_list(target, location, "password", list("http"), &mut work, |c| {
-                        access::http_basic(target, port, &c.user, &c.secret)
-                    })
-                    .await;
-                } else if let Some(scheme) = other
-                    && credentials.is_some()
-                {
-                    work.credential_notes.push(format!(
-                        "{location}: {scheme} logins are not tried yet (only HTTP Basic is)"
-                    ));
-                }
+            if let Ok(endpoint) = http::inspect(target, port, &name, false).await {
+                web_logins(target, port, false, endpoint, credentials, &mut work).await;
             }
         }
-        "mqtt" => {
-            let result = access::mqtt_login(target, port, None).await;
-            let anonymous = matches!(result, Try::Accepted(_));
-            unauthenticated(&mut work, location.clone(), "anonymous", result);
-            if !anonymous {
-                try_list(target, location, "password", list("mqtt"), &mut work, |c| {
-                    access::mqtt_login(target, port, Some((&c.user, &c.secret)))
-                })
-                .await;
-            }
-        }
+        "mqtt" => mqtt_logins(target, port, false, credentials, &mut work).await,
         "rtsp" => {
             let result = access::rtsp_describe(target, port).await;
             unauthenticated(&mut work, location, "none", result);
@@ -600,6 +594,59 @@ async fn port_work(target: &Target, port: u16, credentials: Option<&[Credential]
         _ => {}
     }
     work
+}
+
+/// A web server's page, and its Basic logins (over TLS when `tls`).
+async fn web_logins(
+    target: &Target,
+    port: u16,
+    tls: bool,
+    endpoint: hallmark_model::facts::HttpEndpoint,
+    credentials: Option<&[Credential]>,
+    work: &mut PortWork,
+) {
+    let location = endpoint.location.clone();
+    let basic = endpoint.authentication.as_deref() == Some("basic");
+    let other = endpoint.authentication.clone().filter(|a| a != "basic");
+    work.facts.http_endpoints.push(endpoint);
+    let list: Vec<&Credential> = credentials
+        .map(|c| c.iter().filter(|c| c.applies_to("http")).collect())
+        .unwrap_or_default();
+    if basic {
+        try_list(target, location, "password", list, work, |c| {
+            access::http_basic(target, port, tls, &c.user, &c.secret)
+        })
+        .await;
+    } else if let Some(scheme) = other
+        && credentials.is_some()
+    {
+        work.credential_notes.push(format!(
+            "{location}: {scheme} logins are not tried yet (only HTTP Basic is)"
+        ));
+    }
+}
+
+/// An MQTT broker (over TLS when `tls`): without credentials, then the listed ones.
+async fn mqtt_logins(
+    target: &Target,
+    port: u16,
+    tls: bool,
+    credentials: Option<&[Credential]>,
+    work: &mut PortWork,
+) {
+    let location = target.tcp(port, Some(if tls { "mqtts" } else { "mqtt" }));
+    let result = access::mqtt_login(target, port, tls, None).await;
+    let anonymous = matches!(result, Try::Accepted(_));
+    unauthenticated(work, location.clone(), "anonymous", result);
+    if !anonymous {
+        let list: Vec<&Credential> = credentials
+            .map(|c| c.iter().filter(|c| c.applies_to("mqtt")).collect())
+            .unwrap_or_default();
+        try_list(target, location, "password", list, work, |c| {
+            access::mqtt_login(target, port, tls, Some((&c.user, &c.secret)))
+        })
+        .await;
+    }
 }
 
 /// SSH logins: the methods offered, the listed credentials (when passwords are taken), and

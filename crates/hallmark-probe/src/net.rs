@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hallmark_model::{Location, Transport};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::sync::Mutex;
 use tokio::time::{Instant, sleep_until, timeout};
@@ -109,6 +110,30 @@ impl Target {
         self.connect_now(port).await
     }
 
+    /// Opens a connection for an application protocol (rate-limited), over TLS 1.2 or 1.3
+    /// when `tls`; the error says why it could not be opened.
+    pub(crate) async fn open(&self, port: u16, tls: bool) -> Result<Conn, String> {
+        let stream = self
+            .connect(port)
+            .await
+            .map_err(|e| format!("connection failed ({e:?})"))?;
+        if !tls {
+            return Ok(Box::new(stream));
+        }
+        let config = tls_client()?;
+        let name = match self.host.parse::<IpAddr>() {
+            Ok(ip) => rustls::pki_types::ServerName::IpAddress(ip.into()),
+            Err(_) => rustls::pki_types::ServerName::try_from(self.host.clone())
+                .unwrap_or(rustls::pki_types::ServerName::IpAddress(self.ip.into())),
+        };
+        let connector = tokio_rustls::TlsConnector::from(config);
+        match timeout(self.limits.read_timeout, connector.connect(name, stream)).await {
+            Ok(Ok(tls)) => Ok(Box::new(tls)),
+            Ok(Err(e)) => Err(format!("TLS 1.2/1.3 handshake failed ({e})")),
+            Err(_) => Err("TLS handshake timed out".into()),
+        }
+    }
+
     /// Opens a connection without waiting for the probe rate (the scan has its own).
     pub(crate) async fn connect_now(&self, port: u16) -> Result<TcpStream, ConnectError> {
         let addr = SocketAddr::new(self.ip, port);
@@ -125,6 +150,76 @@ impl Target {
             Err(_) => Err(ConnectError::Timeout),
         }
     }
+}
+
+/// A byte stream to the target: plain TCP or TLS over it.
+pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+
+/// A connection for an application protocol (HTTP, MQTT), plain or over TLS.
+pub(crate) type Conn = Box<dyn Io>;
+
+/// Accepts any certificate and handshake signature. The prober judges certificates itself
+/// (the TLS inspection reads them with hand-built handshakes); this client only carries
+/// application requests to devices whose certificates are expected to be self-signed, expired
+/// or weak.
+#[derive(Debug)]
+struct AcceptAny(Vec<rustls::SignatureScheme>);
+
+impl rustls::client::danger::ServerCertVerifier for AcceptAny {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &rustls::pki_types::CertificateDer<'_>,
+        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        _server_name: &rustls::pki_types::ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        _message: &[u8],
+        _cert: &rustls::pki_types::CertificateDer<'_>,
+        _dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        Ok(rustls::client::danger::HandshakeSignatureValid::assertion())
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        _message: &[u8],
+        _cert: &rustls::pki_types::CertificateDer<'_>,
+        _dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        Ok(rustls::client::danger::HandshakeSignatureValid::assertion())
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.clone()
+    }
+}
+
+/// The TLS client configuration (TLS 1.2 and 1.3, the ring provider's suites), built once.
+fn tls_client() -> Result<Arc<rustls::ClientConfig>, String> {
+    static CONFIG: std::sync::OnceLock<Result<Arc<rustls::ClientConfig>, String>> =
+        std::sync::OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            let provider = Arc::new(rustls::crypto::ring::default_provider());
+            let schemes = provider
+                .signature_verification_algorithms
+                .supported_schemes();
+            let config = rustls::ClientConfig::builder_with_provider(provider)
+                .with_protocol_versions(&[&rustls::version::TLS12, &rustls::version::TLS13])
+                .map_err(|e| e.to_string())?
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(AcceptAny(schemes)))
+                .with_no_client_auth();
+            Ok(Arc::new(config))
+        })
+        .clone()
 }
 
 #[cfg(test)]

@@ -1065,6 +1065,61 @@ mod tests {
         }
     }
 
+    /// A server on loopback that sends `script` after reading the client's first bytes.
+    async fn hostile(script: Vec<u8>) -> Result<Session, SshError> {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            if let Ok((mut socket, _)) = listener.accept().await {
+                let mut buf = [0u8; 64];
+                let _ = socket.read(&mut buf).await;
+                let _ = socket.write_all(&script).await;
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            }
+        });
+        let limits = crate::Limits {
+            login_wait: Duration::from_millis(500),
+            read_timeout: Duration::from_millis(500),
+            ..crate::Limits::default()
+        };
+        let target = Target::new("127.0.0.1".into(), "127.0.0.1".parse().unwrap(), limits);
+        Session::open(&target, port).await
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn hostile_servers_give_errors_in_bounded_time() {
+        let kexinit_huge = [b"SSH-2.0-x\r\n".as_slice(), &[0x7f, 0xff, 0xff, 0xff, 0]].concat();
+        let cases: Vec<(Vec<u8>, &str)> = vec![
+            (b"HTTP/1.1 200 OK\r\n\r\n".to_vec(), "timeout"),
+            (b"SSH-1.5-old\r\n".to_vec(), "SSH 2"),
+            (kexinit_huge, "bad packet length"),
+            (
+                [
+                    b"SSH-2.0-x\r\n".as_slice(),
+                    &[0, 0, 0, 12, 4, 20, 1, 2, 3, 4, 5, 6, 7, 0, 0, 0, 0],
+                ]
+                .concat(),
+                "short KEXINIT",
+            ),
+            (vec![b'A'; 20_000], "no identification line"),
+            (Vec::new(), "timeout"),
+        ];
+        for (script, want) in cases {
+            // A hang guard, far above the 0.5 s waits that bound each case.
+            let err = tokio::time::timeout(Duration::from_secs(30), hostile(script))
+                .await
+                .expect("the client gave up on its own")
+                .err()
+                .expect("no session");
+            let text = match &err {
+                SshError::Timeout => "timeout".to_owned(),
+                other => other.to_string(),
+            };
+            assert!(text.contains(want), "{text:?} lacks {want:?}");
+        }
+    }
+
     fn hex(s: &str) -> Vec<u8> {
         (0..s.len())
             .step_by(2)

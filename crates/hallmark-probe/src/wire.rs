@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::time::{Instant, timeout, timeout_at};
 
 /// A cursor over bytes a device sent. Every accessor returns `None` past the end instead of
@@ -87,8 +86,8 @@ pub(crate) fn first_line(bytes: &[u8], max: usize) -> String {
 
 /// Reads from `stream` until `done` says the bytes so far are complete, the peer closes, `cap`
 /// bytes arrived, or `wait` passes (counted from the call). Returns what arrived.
-pub(crate) async fn read_until(
-    stream: &mut TcpStream,
+pub(crate) async fn read_until<S: AsyncReadExt + Unpin + ?Sized>(
+    stream: &mut S,
     cap: usize,
     wait: Duration,
     done: impl Fn(&[u8]) -> bool,
@@ -109,7 +108,11 @@ pub(crate) async fn read_until(
 }
 
 /// Writes all of `bytes`, giving up after `wait`.
-pub(crate) async fn send(stream: &mut TcpStream, bytes: &[u8], wait: Duration) -> bool {
+pub(crate) async fn send<S: AsyncWriteExt + Unpin + ?Sized>(
+    stream: &mut S,
+    bytes: &[u8],
+    wait: Duration,
+) -> bool {
     matches!(timeout(wait, stream.write_all(bytes)).await, Ok(Ok(())))
 }
 
