@@ -400,6 +400,45 @@ struct Direction {
     mac: MacKey,
 }
 
+impl Direction {
+    /// One direction's state, from the letters (RFC 4253 7.2) of its IV, cipher key and MAC
+    /// key, and `key(letter, length)` deriving each.
+    fn new(
+        cipher: &str,
+        mac: &str,
+        letters: [u8; 3],
+        decrypting: bool,
+        key: &dyn Fn(u8, usize) -> Vec<u8>,
+    ) -> Result<Direction, SshError> {
+        let [iv, enc, integrity] = letters;
+        let (kind, key_len, out_len, etm) = MacKey::params(mac).ok_or_else(|| protocol("MAC"))?;
+        Ok(Direction {
+            cipher: Cipher::new(
+                cipher,
+                &key(enc, Cipher::key_len(cipher)),
+                &key(iv, 16),
+                decrypting,
+            )
+            .ok_or_else(|| protocol("cipher keys"))?,
+            mac: MacKey {
+                kind,
+                key: key(integrity, key_len),
+                out_len,
+                etm,
+            },
+        })
+    }
+}
+
+/// The big-endian packet length at the start of `bytes`.
+fn packet_len(bytes: &[u8]) -> Result<usize, SshError> {
+    let head: [u8; 4] = bytes
+        .get(..4)
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| protocol("short packet"))?;
+    Ok(usize::try_from(u32::from_be_bytes(head)).unwrap_or(usize::MAX))
+}
+
 // ---------------------------------------------------------------- the session
 
 /// An SSH connection past key exchange, ready for authentication requests.
@@ -534,13 +573,8 @@ impl Session {
         let packet: Vec<u8> = match self.inbound.is_some() {
             false => {
                 let head = self.take(4, deadline).await?;
-                let len = usize::try_from(u32::from_be_bytes(
-                    head.as_slice().try_into().map_err(|_| protocol("short"))?,
-                ))
-                .unwrap_or(usize::MAX);
-                if !(5..=MAX_PACKET).contains(&len) {
-                    return Err(protocol(&format!("bad packet length {len}")));
-                }
+                let len = packet_len(&head)?;
+                check_len(len, len, 1)?;
                 let body = self.take(len, deadline).await?;
                 [head, body].concat()
             }
@@ -549,10 +583,7 @@ impl Session {
                 let mac_len = self.inbound.as_ref().map_or(0, |d| d.mac.out_len);
                 if etm {
                     let head = self.take(4, deadline).await?;
-                    let len = usize::try_from(u32::from_be_bytes(
-                        head.as_slice().try_into().map_err(|_| protocol("short"))?,
-                    ))
-                    .unwrap_or(usize::MAX);
+                    let len = packet_len(&head)?;
                     check_len(len, len, 16)?;
                     let mut body = self.take(len, deadline).await?;
                     let tag = self.take(mac_len, deadline).await?;
@@ -566,13 +597,7 @@ impl Session {
                     let mut first = self.take(16, deadline).await?;
                     let inbound = self.inbound.as_mut().ok_or_else(|| protocol("keys"))?;
                     inbound.cipher.apply(&mut first);
-                    let len = usize::try_from(u32::from_be_bytes(
-                        first
-                            .get(..4)
-                            .and_then(|b| b.try_into().ok())
-                            .ok_or_else(|| protocol("short"))?,
-                    ))
-                    .unwrap_or(usize::MAX);
+                    let len = packet_len(&first)?;
                     check_len(len, len.saturating_add(4), 16)?;
                     let mut rest = self.take(len + 4 - 16, deadline).await?;
                     let tag = self.take(mac_len, deadline).await?;
@@ -699,40 +724,8 @@ impl Session {
         self.expect(21, "NEWKEYS").await?;
         self.send(&[21]).await?;
         let key = |letter: u8, len: usize| derive(hash, &k_mpint, &h, letter, &h, len);
-        let (mac_kind_cs, mac_key_cs, mac_out_cs, etm_cs) =
-            MacKey::params(&mac_cs).ok_or_else(|| protocol("MAC"))?;
-        let (mac_kind_sc, mac_key_sc, mac_out_sc, etm_sc) =
-            MacKey::params(&mac_sc).ok_or_else(|| protocol("MAC"))?;
-        self.outbound = Some(Direction {
-            cipher: Cipher::new(
-                &cipher_cs,
-                &key(b'C', Cipher::key_len(&cipher_cs)),
-                &key(b'A', 16),
-                false,
-            )
-            .ok_or_else(|| protocol("cipher keys"))?,
-            mac: MacKey {
-                kind: mac_kind_cs,
-                key: key(b'E', mac_key_cs),
-                out_len: mac_out_cs,
-                etm: etm_cs,
-            },
-        });
-        self.inbound = Some(Direction {
-            cipher: Cipher::new(
-                &cipher_sc,
-                &key(b'D', Cipher::key_len(&cipher_sc)),
-                &key(b'B', 16),
-                true,
-            )
-            .ok_or_else(|| protocol("cipher keys"))?,
-            mac: MacKey {
-                kind: mac_kind_sc,
-                key: key(b'F', mac_key_sc),
-                out_len: mac_out_sc,
-                etm: etm_sc,
-            },
-        });
+        self.outbound = Some(Direction::new(&cipher_cs, &mac_cs, *b"ACE", false, &key)?);
+        self.inbound = Some(Direction::new(&cipher_sc, &mac_sc, *b"BDF", true, &key)?);
         self.algorithms = format!("{kex}, {host_key}, {cipher_sc}, {mac_sc}");
 
         let mut request = vec![5];
