@@ -16,6 +16,9 @@
 //!
 //! The coverage counts the scripts examined.
 
+use std::sync::LazyLock;
+
+use aho_corasick::AhoCorasick;
 use hallmark_model::facts::{Coverage, Facts, LogLeak};
 
 use crate::shell;
@@ -331,42 +334,75 @@ const NOT_VALUE_BEFORE: &[&str] = &[
     "set",
 ];
 
+/// Printable strings of at least 6 bytes, ended by a non-printable byte, that contain a `%`
+/// and one of the [`FORMAT_KEYS`] (any case) and format a secret ([`secret_format`]), in file
+/// order, at most [`MAX_PER_PROGRAM`] of them.
 fn format_strings(file: &File<'_>, bytes: &[u8], facts: &mut Facts) {
+    let printable = |b: &u8| (0x20..0x7f).contains(b) || *b == b'\t';
     let mut found = 0usize;
-    let mut start = 0usize;
-    for (i, b) in bytes.iter().enumerate() {
-        let printable = (0x20..0x7f).contains(b) || *b == b'\t';
-        if printable {
+    // Every string is looked at from its first `%`; later ones in it are skipped.
+    let mut next = 0usize;
+    for percent in memchr::memchr_iter(b'%', bytes) {
+        if percent < next {
             continue;
         }
-        if i.saturating_sub(start) >= 6 {
-            if let Some(run) = bytes.get(start..i) {
-                if run.contains(&b'%') {
-                    if let Some((secret, message)) = std::str::from_utf8(run)
-                        .ok()
-                        .and_then(|s| secret_format(s).map(|k| (k, s)))
-                    {
-                        let leak = LogLeak {
-                            kind: "format-string".into(),
-                            secret,
-                            sink: "message".into(),
-                            excerpt: shorten(message),
-                            location: file.at(start),
-                        };
-                        if !facts.log_leaks.contains(&leak) {
-                            facts.log_leaks.push(leak);
-                            found = found.saturating_add(1);
-                            if found >= MAX_PER_PROGRAM {
-                                return;
-                            }
-                        }
-                    }
+        let before = bytes.get(..percent).unwrap_or_default();
+        let start = before
+            .iter()
+            .rposition(|b| !printable(b))
+            .map_or(0, |p| p.saturating_add(1));
+        // A string that runs to the end of the data is not ended, so not a string.
+        let Some(length) = bytes
+            .get(percent..)
+            .and_then(|after| after.iter().position(|b| !printable(b)))
+        else {
+            break;
+        };
+        let end = percent.saturating_add(length);
+        next = end;
+        if end.saturating_sub(start) < 6 {
+            continue;
+        }
+        let Some(run) = bytes.get(start..end) else {
+            continue;
+        };
+        // Most strings with a `%` name no secret: skip them before the closer reading.
+        if SECRET_WORDS
+            .as_ref()
+            .is_some_and(|words| !words.is_match(run))
+        {
+            continue;
+        }
+        if let Some((secret, message)) = std::str::from_utf8(run)
+            .ok()
+            .and_then(|s| secret_format(s).map(|k| (k, s)))
+        {
+            let leak = LogLeak {
+                kind: "format-string".into(),
+                secret,
+                sink: "message".into(),
+                excerpt: shorten(message),
+                location: file.at(start),
+            };
+            if !facts.log_leaks.contains(&leak) {
+                facts.log_leaks.push(leak);
+                found = found.saturating_add(1);
+                if found >= MAX_PER_PROGRAM {
+                    return;
                 }
             }
         }
-        start = i.saturating_add(1);
     }
 }
+
+/// The words one of which (any case) every string [`secret_format`] accepts contains: each of
+/// [`FORMAT_KEYS`] contains one of them.
+static SECRET_WORDS: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| {
+    AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(["pass", "pwd", "secret", "psk", "token", "key"])
+        .ok()
+});
 
 /// Whether a string formats a secret into a message; returns the secret as written
 /// (`password:%s`).
@@ -540,6 +576,92 @@ mod tests {
                 format!("{} {} -> {} {path}:{line}", l.kind, l.secret, l.sink)
             })
             .collect()
+    }
+
+    #[test]
+    fn every_format_key_contains_a_secret_word() {
+        let words = SECRET_WORDS.as_ref().unwrap();
+        for (key, _) in FORMAT_KEYS {
+            assert!(words.is_match(key), "{key}");
+            assert!(words.is_match(key.to_ascii_uppercase().as_str()), "{key}");
+        }
+    }
+
+    /// The strings the program scan reads, as it read them before it searched for `%` first:
+    /// every printable run, ended by a non-printable byte, of 6 bytes or more with a `%`.
+    fn reference_format_strings(bytes: &[u8]) -> Vec<(u64, String, String)> {
+        let mut out = Vec::new();
+        let mut start = 0usize;
+        for (i, b) in bytes.iter().enumerate() {
+            if (0x20..0x7f).contains(b) || *b == b'\t' {
+                continue;
+            }
+            if i - start >= 6 && bytes[start..i].contains(&b'%') {
+                let s = std::str::from_utf8(&bytes[start..i]).unwrap();
+                if let Some(secret) = secret_format(s) {
+                    let item = (start as u64, secret, shorten(s));
+                    if !out.contains(&item) {
+                        out.push(item);
+                    }
+                }
+            }
+            start = i + 1;
+        }
+        out.truncate(MAX_PER_PROGRAM);
+        out
+    }
+
+    /// Programs made of message formats, other strings and binary noise give the findings the
+    /// byte-by-byte reading gave, wherever the strings fall (first, last, unterminated).
+    #[test]
+    fn program_scan_reads_strings_as_before() {
+        let strings: &[&[u8]] = &[
+            b"PPPoE password:%s",
+            b"%s vapIdx: %d, pwd: %s",
+            b"password=%s",
+            b"Bad password: %s",
+            b"WPAKey: %s",
+            b"usage: %s [-p password]",
+            b"%%%",
+            b"key%s",
+            b"\tauth_token: %s",
+            b"rootAP password:%s",
+            b"plain text without conversions",
+            b"ppp: auth_token: %s",
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut findings = 0;
+        for case in 0..300 {
+            let mut elf = b"\x7fELF".to_vec();
+            for _ in 0..(next() % 12) {
+                match next() % 4 {
+                    0 => elf.extend_from_slice(strings[(next() % strings.len() as u64) as usize]),
+                    1 => elf.push(0),
+                    2 => elf.extend((0..next() % 9).map(|_| (next() % 256) as u8)),
+                    _ => elf.extend((0..next() % 5).map(|_| b"%aps:= "[(next() % 7) as usize])),
+                }
+            }
+            let facts = collect(&[("/bin/prog", &elf)]);
+            let got: Vec<(u64, String, String)> = facts
+                .log_leaks
+                .iter()
+                .map(|l| match &l.location {
+                    hallmark_model::Location::Image { offset, .. } => {
+                        (offset.unwrap(), l.secret.clone(), l.excerpt.clone())
+                    }
+                    other => panic!("{other:?}"),
+                })
+                .collect();
+            assert_eq!(got, reference_format_strings(&elf), "case {case}: {elf:?}");
+            findings += got.len();
+        }
+        assert!(findings > 100, "{findings}");
     }
 
     #[test]

@@ -14,8 +14,8 @@
 //! candidates: the user name and its common variants, the empty-looking words, every vendor
 //! default and botnet entry, and the few most common passwords (about 350 in all, the entries
 //! above the dictionary's `#= extended` marker). That is what "no universal default
-//! credentials" asks about, and it keeps a slow hash (SHA-512-crypt: about 0.8 ms a test) to a
-//! fraction of a second. [`Depth::Full`] adds the rest of the user-name variants and the
+//! credentials" asks about, and it keeps a slow hash (SHA-512-crypt: about 0.8 ms a test, or
+//! 0.16 ms with eight at a time on AVX-512; see [`sha512_crypt`]) to a fraction of a second. [`Depth::Full`] adds the rest of the user-name variants and the
 //! dictionary's common passwords and keyboard and digit patterns (about 3,300 in all).
 //!
 //! For DES, which reads only the first 8 characters, candidates that agree on those are tried
@@ -28,12 +28,15 @@
 //! what a hash does not use (it was cracked early) passes to the next. A hash whose share runs
 //! out before the dictionary does is `BudgetExhausted`.
 //!
-//! **Threads.** One hash's candidates are split between up to four threads; the result is the
-//! first matching candidate in list order whichever thread finds it, and `tried` counts the
-//! candidates up to and including it, so results do not depend on scheduling.
+//! **Threads.** One hash's candidates are split between up to four threads (in whole batches
+//! when the scheme tests several candidates at once); the result is the first matching
+//! candidate in list order whichever thread or lane finds it, and `tried` counts the candidates
+//! up to and including it, so results depend neither on scheduling nor on the vector width.
+//! Budget shares are counted in the per-scheme units whatever the machine's speed.
 
 mod dictionary;
 pub(crate) mod scheme;
+mod sha512_crypt;
 
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -257,8 +260,13 @@ fn first_match(
     threads: usize,
 ) -> Option<usize> {
     let candidates = candidates.get(..limit).unwrap_or(candidates);
-    // Chunks of roughly equal cost: many cheap candidates, or a few costly ones.
-    let chunk = usize::try_from(64 / hash.weight.max(1)).unwrap_or(1).max(1);
+    // Chunks of roughly equal cost: many cheap candidates, or a few costly ones; whole batches
+    // when the hash tests several candidates at once.
+    let width = hash.batch_width().max(1);
+    let chunk = usize::try_from(64 / hash.weight.max(1))
+        .unwrap_or(1)
+        .max(1)
+        .next_multiple_of(width);
     let threads = if candidates.len() <= chunk {
         1
     } else {
@@ -267,24 +275,22 @@ fn first_match(
     let next = AtomicUsize::new(0);
     let found = AtomicUsize::new(usize::MAX);
     let work = || {
+        let mut passwords: Vec<&str> = Vec::with_capacity(width);
         loop {
             let start = next.fetch_add(chunk, Ordering::Relaxed);
             if start >= candidates.len() || start >= found.load(Ordering::Relaxed) {
                 break;
             }
             let end = start.saturating_add(chunk).min(candidates.len());
-            for (offset, candidate) in candidates
-                .get(start..end)
-                .unwrap_or_default()
-                .iter()
-                .enumerate()
-            {
-                let index = start + offset;
-                if index >= found.load(Ordering::Relaxed) {
+            let batches = candidates.get(start..end).unwrap_or_default().chunks(width);
+            for (batch, first) in batches.zip((start..).step_by(width)) {
+                if first >= found.load(Ordering::Relaxed) {
                     break;
                 }
-                if hash.verify(&candidate.password) {
-                    found.fetch_min(index, Ordering::Relaxed);
+                passwords.clear();
+                passwords.extend(batch.iter().map(|c| c.password.as_ref()));
+                if let Some(offset) = hash.first_match(&passwords) {
+                    found.fetch_min(first + offset, Ordering::Relaxed);
                     break;
                 }
             }

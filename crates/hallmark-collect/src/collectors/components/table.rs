@@ -4,7 +4,6 @@
 use std::cmp::Ordering;
 use std::sync::OnceLock;
 
-use aho_corasick::{AhoCorasick, MatchKind};
 use serde::Deserialize;
 
 /// The table, compiled into the binary.
@@ -171,7 +170,7 @@ pub(super) struct Table {
     pub(super) entries: Vec<Entry>,
     pub(super) signatures: Vec<Signature>,
     pub(super) file_names: Vec<FileName>,
-    automaton: AhoCorasick,
+    automaton: Literals,
     roles: Vec<Role>,
 }
 
@@ -323,10 +322,10 @@ impl Table {
                 role.excludes.push(id);
             }
         }
-        let automaton = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .build(&literals)
-            .map_err(|e| format!("components.toml: {e}"))?;
+        if literals.iter().any(Vec::is_empty) {
+            return Err("components.toml: an exclude literal is empty".into());
+        }
+        let automaton = Literals::new(literals);
         Ok(Table {
             entries,
             signatures,
@@ -334,6 +333,12 @@ impl Table {
             automaton,
             roles,
         })
+    }
+
+    /// The literals searched for (anchors and excludes).
+    #[cfg(test)]
+    pub(super) fn literals(&self) -> &[Vec<u8>] {
+        &self.automaton.literals
     }
 
     /// Whether any signature applies to a file of this name by its glob (ELF files are
@@ -353,11 +358,8 @@ impl Table {
         let mut attempts = vec![0u32; self.signatures.len()];
         let mut cancelled = vec![false; self.signatures.len()];
         let mut hits = Vec::new();
-        let Ok(matches) = self.automaton.try_find_overlapping_iter(data) else {
-            return hits;
-        };
-        for m in matches {
-            let Some(role) = self.roles.get(m.pattern().as_usize()) else {
+        for m in self.automaton.find_all(data) {
+            let Some(role) = self.roles.get(m.literal) else {
                 continue;
             };
             for &id in &role.excludes {
@@ -383,7 +385,7 @@ impl Table {
                     continue;
                 }
                 *tries = tries.saturating_add(1);
-                if let Some((version, offset, text)) = signature.check(data, m.start(), m.end()) {
+                if let Some((version, offset, text)) = signature.check(data, m.start, m.end) {
                     if let Some(d) = done.get_mut(id) {
                         *d = true;
                     }
@@ -398,6 +400,104 @@ impl Table {
         }
         hits.retain(|h| !cancelled.get(h.signature).copied().unwrap_or(true));
         hits
+    }
+}
+
+/// Every occurrence of a set of non-empty literals in some data, overlapping ones included.
+///
+/// Each position's first two bytes are looked up in a bitmap of the literals' first two bytes
+/// (8 KiB, which stays in the L1 cache, and in a program only a small fraction of positions
+/// pass), and the few literals starting with them are compared there; one-byte literals are
+/// looked up by their byte. Matches come in the order of an overlapping Aho-Corasick search:
+/// by end, the longer first for the same end. That is several times faster on whole programs
+/// than an Aho-Corasick automaton for the table's ~150 literals, whose states do not fit the
+/// cache (see the `literals_match_like_aho_corasick` test for the equivalence).
+pub(super) struct Literals {
+    literals: Vec<Vec<u8>>,
+    /// Bit `256 a + b` set when a literal starts with bytes `a`, `b`.
+    pairs: Vec<u64>,
+    /// The literals of two bytes or more, sorted by their first two bytes.
+    by_pair: Vec<(u16, usize)>,
+    /// The one-byte literals.
+    single: Vec<(u8, usize)>,
+}
+
+/// One occurrence found by [`Literals::find_all`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct LiteralMatch {
+    pub(super) literal: usize,
+    pub(super) start: usize,
+    pub(super) end: usize,
+}
+
+impl Literals {
+    pub(super) fn new(literals: Vec<Vec<u8>>) -> Literals {
+        let mut pairs = vec![0u64; 1024];
+        let mut by_pair = Vec::new();
+        let mut single = Vec::new();
+        for (i, literal) in literals.iter().enumerate() {
+            match literal.as_slice() {
+                [a, b, ..] => {
+                    let key = u16::from_be_bytes([*a, *b]);
+                    if let Some(word) = pairs.get_mut(usize::from(key) / 64) {
+                        *word |= 1 << (key % 64);
+                    }
+                    by_pair.push((key, i));
+                }
+                [a] => single.push((*a, i)),
+                [] => {}
+            }
+        }
+        by_pair.sort_unstable();
+        Literals {
+            literals,
+            pairs,
+            by_pair,
+            single,
+        }
+    }
+
+    /// Every occurrence of every literal in `data`, by end and then longest first.
+    pub(super) fn find_all(&self, data: &[u8]) -> Vec<LiteralMatch> {
+        let mut found = Vec::new();
+        let mut add = |literal: usize, start: usize| {
+            let Some(text) = self.literals.get(literal) else {
+                return;
+            };
+            if data.get(start..).is_some_and(|rest| rest.starts_with(text)) {
+                found.push(LiteralMatch {
+                    literal,
+                    start,
+                    end: start.saturating_add(text.len()),
+                });
+            }
+        };
+        for (start, pair) in data.windows(2).enumerate() {
+            let &[a, b] = pair else {
+                continue;
+            };
+            let key = u16::from_be_bytes([a, b]);
+            if self
+                .pairs
+                .get(usize::from(key) / 64)
+                .is_some_and(|word| word & (1 << (key % 64)) != 0)
+            {
+                let first = self.by_pair.partition_point(|&(k, _)| k < key);
+                let same = self.by_pair.iter().skip(first);
+                for &(_, literal) in same.take_while(|&&(k, _)| k == key) {
+                    add(literal, start);
+                }
+            }
+        }
+        if !self.single.is_empty() {
+            for (start, byte) in data.iter().enumerate() {
+                for &(_, literal) in self.single.iter().filter(|(b, _)| b == byte) {
+                    add(literal, start);
+                }
+            }
+        }
+        found.sort_unstable_by_key(|m| (m.end, m.start));
+        found
     }
 }
 

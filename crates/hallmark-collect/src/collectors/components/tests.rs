@@ -664,3 +664,56 @@ fn large_files_are_searched_in_their_first_bytes() {
         "{coverage:?}"
     );
 }
+
+/// The literal matcher reports what an overlapping Aho-Corasick search over the same literals
+/// reports, in the same order: on the table's literals, and on a set with one- and two-byte
+/// literals nested in each other.
+#[test]
+fn literals_match_like_aho_corasick() {
+    use aho_corasick::{AhoCorasick, MatchKind};
+    let ours = table().literals().to_vec();
+    let mut nested = ours.clone();
+    for extra in ["a", "ab", "abc", "bc", "c", "ca", "Bus", "BusyBox v1"] {
+        nested.push(extra.as_bytes().to_vec());
+    }
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    };
+    for literals in [ours, nested] {
+        let matcher = table::Literals::new(literals.clone());
+        let automaton = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(&literals)
+            .unwrap();
+        let mut total = 0;
+        for _ in 0..400 {
+            let mut data = Vec::new();
+            for _ in 0..next(20) {
+                let literal = &literals[next(literals.len())];
+                match next(5) {
+                    0 => data.extend_from_slice(literal),
+                    1 => data.extend_from_slice(&literal[..next(literal.len() + 1)]),
+                    2 => data.extend_from_slice(&literal[next(literal.len() + 1)..]),
+                    3 => data.extend((0..next(6)).map(|_| next(256) as u8)),
+                    _ => data.extend((0..next(6)).map(|_| b"abcB"[next(4)])),
+                }
+            }
+            let expected: Vec<(usize, usize, usize)> = automaton
+                .find_overlapping_iter(&data)
+                .map(|m| (m.pattern().as_usize(), m.start(), m.end()))
+                .collect();
+            let got: Vec<(usize, usize, usize)> = matcher
+                .find_all(&data)
+                .into_iter()
+                .map(|m| (m.literal, m.start, m.end))
+                .collect();
+            assert_eq!(got, expected, "{:?}", String::from_utf8_lossy(&data));
+            total += got.len();
+        }
+        assert!(total > 500, "{total}");
+    }
+}
