@@ -474,9 +474,7 @@ impl Statement {
 }
 
 /// Lowercase hex.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use hallmark_model::hex;
 
 #[cfg(test)]
 mod tests {

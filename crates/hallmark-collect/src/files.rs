@@ -63,13 +63,7 @@ fn digest(name: String, bytes: &[u8]) -> FileEntry {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
-}
+use hallmark_model::hex;
 
 /// The layer path of the main root filesystem.
 fn main_tree(image: &Image<'_>) -> Option<LayerPath> {

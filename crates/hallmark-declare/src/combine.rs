@@ -1012,6 +1012,4 @@ fn failing_ids(outcomes: &[&&Outcome], verdict: Verdict) -> String {
         .join(", ")
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+use hallmark_model::hex;

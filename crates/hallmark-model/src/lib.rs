@@ -37,6 +37,17 @@ pub mod vulns;
 
 pub use evidence::{Evidence, Finding, Outcome};
 pub use inventory::{FileEntry, sbom_file_name};
+
+/// Lowercase hexadecimal of `bytes` (digests, fingerprints, random tokens).
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
 pub use location::{Layer, Location, Transport};
 pub use report::{
     Assurance, CatalogRef, ImageSummary, Input, PrincipleSummary, Provenance,

@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 use tokio::net::TcpStream;
 
 use crate::net::Target;
+use crate::ssh_client::{name_list as names_joined, put_string, read_names};
 use crate::wire::{Reader, first_line, nonce, read_until, send};
 
 /// Our identification line.
@@ -25,6 +26,7 @@ pub(crate) struct KexInit {
     pub(crate) macs_cs: Vec<String>,
     pub(crate) macs_sc: Vec<String>,
     pub(crate) compression: Vec<String>,
+    pub(crate) compression_sc: Vec<String>,
 }
 
 /// Parses a KEXINIT payload (message 20).
@@ -36,15 +38,7 @@ pub(crate) fn parse_kexinit(payload: &[u8]) -> Option<KexInit> {
     r.bytes(16)?;
     let mut lists = Vec::new();
     for _ in 0..10 {
-        let raw = r.vec(4)?;
-        let text = String::from_utf8_lossy(raw);
-        lists.push(
-            text.split(',')
-                .filter(|n| !n.is_empty())
-                .take(128)
-                .map(str::to_owned)
-                .collect::<Vec<_>>(),
-        );
+        lists.push(read_names(&mut r)?);
     }
     let mut lists = lists.into_iter();
     let mut next = || lists.next().unwrap_or_default();
@@ -55,6 +49,7 @@ pub(crate) fn parse_kexinit(payload: &[u8]) -> Option<KexInit> {
     let macs_cs = next();
     let macs_sc = next();
     let compression = next();
+    let compression_sc = next();
     Some(KexInit {
         kex,
         host_key,
@@ -63,6 +58,7 @@ pub(crate) fn parse_kexinit(payload: &[u8]) -> Option<KexInit> {
         macs_cs,
         macs_sc,
         compression,
+        compression_sc,
     })
 }
 
@@ -110,9 +106,7 @@ async fn hello(stream: &mut TcpStream, target: &Target) -> Option<(String, Vec<u
 }
 
 fn name_list(out: &mut Vec<u8>, names: &[&str]) {
-    let joined = names.join(",");
-    out.extend_from_slice(&u32::try_from(joined.len()).unwrap_or(0).to_be_bytes());
-    out.extend_from_slice(joined.as_bytes());
+    put_string(out, &names_joined(names));
 }
 
 fn strs(v: &[String]) -> Vec<&str> {

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use hallmark_model::facts::LoginThrottle;
+use hallmark_model::hex;
 use tokio::time::Instant;
 
 use crate::access::Try;
@@ -208,10 +209,6 @@ pub(crate) async fn wrong_password_series(
         throttle,
         any_password: None,
     })
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -132,7 +132,7 @@ fn put_u32(out: &mut Vec<u8>, v: usize) {
     out.extend_from_slice(&u32::try_from(v).unwrap_or(u32::MAX).to_be_bytes());
 }
 
-fn put_string(out: &mut Vec<u8>, bytes: &[u8]) {
+pub(crate) fn put_string(out: &mut Vec<u8>, bytes: &[u8]) {
     put_u32(out, bytes.len());
     out.extend_from_slice(bytes);
 }
@@ -151,11 +151,11 @@ fn put_mpint(out: &mut Vec<u8>, magnitude: &[u8]) {
     out.extend_from_slice(trimmed);
 }
 
-fn name_list(list: &[&str]) -> Vec<u8> {
+pub(crate) fn name_list(list: &[&str]) -> Vec<u8> {
     list.join(",").into_bytes()
 }
 
-fn read_names(r: &mut Reader<'_>) -> Option<Vec<String>> {
+pub(crate) fn read_names(r: &mut Reader<'_>) -> Option<Vec<String>> {
     let raw = r.vec(4)?;
     Some(
         String::from_utf8_lossy(raw)
@@ -672,20 +672,16 @@ impl Session {
         }
         self.banner = self.read_ident().await?;
         let server_init = self.expect(20, "KEXINIT").await?;
-        let mut r = Reader::new(server_init.get(17..).unwrap_or_default());
-        let mut lists = Vec::new();
-        for _ in 0..10 {
-            lists.push(read_names(&mut r).ok_or_else(|| protocol("short KEXINIT"))?);
-        }
-        let list = |i: usize| lists.get(i).map(Vec::as_slice).unwrap_or_default();
-        let kex = choose(KEX, list(0), "key exchange")?;
-        let host_key = choose(HOST_KEYS, list(1), "host key algorithm")?;
-        let cipher_cs = choose(CIPHERS, list(2), "cipher")?;
-        let cipher_sc = choose(CIPHERS, list(3), "cipher")?;
-        let mac_cs = choose(MACS, list(4), "MAC")?;
-        let mac_sc = choose(MACS, list(5), "MAC")?;
-        choose(&["none"], list(6), "compression")?;
-        choose(&["none"], list(7), "compression")?;
+        let offer =
+            crate::ssh::parse_kexinit(&server_init).ok_or_else(|| protocol("short KEXINIT"))?;
+        let kex = choose(KEX, &offer.kex, "key exchange")?;
+        let host_key = choose(HOST_KEYS, &offer.host_key, "host key algorithm")?;
+        let cipher_cs = choose(CIPHERS, &offer.ciphers_cs, "cipher")?;
+        let cipher_sc = choose(CIPHERS, &offer.ciphers_sc, "cipher")?;
+        let mac_cs = choose(MACS, &offer.macs_cs, "MAC")?;
+        let mac_sc = choose(MACS, &offer.macs_sc, "MAC")?;
+        choose(&["none"], &offer.compression, "compression")?;
+        choose(&["none"], &offer.compression_sc, "compression")?;
 
         let mut client_init = vec![20];
         client_init.extend_from_slice(&random(16));

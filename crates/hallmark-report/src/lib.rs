@@ -152,13 +152,7 @@ fn method_text(method: IdentificationMethod) -> &'static str {
 }
 
 /// Lowercase hex.
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
-}
+use hallmark_model::hex;
 
 /// A stable RFC 4122 UUID (version 5 layout, SHA-256 based) naming this SBOM.
 fn document_uuid(sbom: &Sbom) -> String {

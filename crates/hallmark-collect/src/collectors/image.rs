@@ -154,13 +154,7 @@ fn banner(data: &[u8]) -> Option<(usize, (String, String, String))> {
     None
 }
 
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
-}
+pub(crate) use hallmark_model::hex;
 
 #[cfg(test)]
 mod tests {
