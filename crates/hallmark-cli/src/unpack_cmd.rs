@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
-use hallmark_unpack::{Layer, Limits, Unpacked, Unpacker, materialize};
+use hallmark_unpack::{Layer, Limits, MaterializeError, Unpacked, Unpacker, unpack_into};
 use serde_json::{Value, json};
 
 use crate::text::{DIM, HEADING, RESET, WARN};
@@ -89,11 +89,16 @@ pub fn run(args: &UnpackArgs, out: &mut impl Write) -> anyhow::Result<()> {
     if args.format == ListFormat::Json && !args.list {
         bail!("--format applies to --list");
     }
-    let unpacker = Unpacker::new(args.limits());
-    let unpacked = unpacker
-        .unpack_file(&args.image)
-        .with_context(|| format!("cannot unpack {}", args.image.display()))?;
-    if args.list {
+    // One pass over the files (the listing, or writing them out as they are decoded): file
+    // contents are dropped once used, so memory does not grow with the image.
+    let unpacker = Unpacker::new(args.limits()).content_on_demand(true);
+    let Some(dir) = args.output.as_ref().filter(|_| !args.list) else {
+        if !args.list {
+            bail!("give -o DIR to write the contents, or --list to see the layers");
+        }
+        let unpacked = unpacker
+            .unpack_file(&args.image)
+            .with_context(|| format!("cannot unpack {}", args.image.display()))?;
         return match args.format {
             ListFormat::Text => list_text(&unpacked, out),
             ListFormat::Json => {
@@ -105,12 +110,14 @@ pub fn run(args: &UnpackArgs, out: &mut impl Write) -> anyhow::Result<()> {
                 Ok(())
             }
         };
-    }
-    let Some(dir) = &args.output else {
-        bail!("give -o DIR to write the contents, or --list to see the layers");
     };
-    let written = materialize(&unpacked, dir)
-        .with_context(|| format!("cannot write into {}", dir.display()))?;
+    let (unpacked, written) = match unpack_into(&unpacker, &args.image, dir) {
+        Ok(done) => done,
+        Err(MaterializeError::Unpack(e)) => {
+            return Err(e).with_context(|| format!("cannot unpack {}", args.image.display()));
+        }
+        Err(e) => return Err(e).with_context(|| format!("cannot write into {}", dir.display())),
+    };
     writeln!(
         out,
         "{HEADING}{}{RESET}: {} layers, {} files, {} directories, {} symlinks ({} confined), \

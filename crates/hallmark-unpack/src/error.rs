@@ -44,6 +44,9 @@ pub enum MaterializeError {
         /// The output path.
         path: PathBuf,
     },
+    /// The input could not be read ([`unpack_into`](crate::materialize::unpack_into)).
+    #[error(transparent)]
+    Unpack(#[from] UnpackError),
     /// The output directory could not be created or inspected.
     #[error("cannot prepare output directory {}: {source}", path.display())]
     Prepare {

@@ -1,6 +1,8 @@
 //! What a format is: magic patterns for the signature scan, a cheap header probe, and an
 //! extractor that validates the whole candidate while producing its output.
 
+use std::ops::ControlFlow;
+
 use serde::Serialize;
 
 use crate::blob::Blob;
@@ -171,6 +173,23 @@ impl<'a> Context<'a> {
             return false;
         }
         true
+    }
+
+    /// Decodes every deferred file of `tree` now (as the unpack driver does while scanning),
+    /// recording damage and the time limit here and refunding unused reservations.
+    pub(crate) fn settle(&mut self, tree: &mut FileTree) {
+        let budget = self.budget;
+        tree.for_each_file(false, budget, |_, loaded| {
+            if let Some(settled) = loaded.settled {
+                self.unreserve(settled.refund);
+                if settled.timed_out {
+                    let _ = self.time_up("decoding file data");
+                }
+                self.errors.extend(settled.error);
+            }
+            ControlFlow::Continue(())
+        });
+        tree.settle_sizes();
     }
 
     /// Charges a finished tree's nodes to the budget.

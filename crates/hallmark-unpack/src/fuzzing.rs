@@ -4,7 +4,7 @@
 //! under small limits, so that a run explores parsing rather than waiting on big outputs.
 
 use crate::blob::Blob;
-use crate::format::Context;
+use crate::format::{Context, Extracted, Output};
 use crate::formats::FORMATS;
 use crate::limits::{Budget, LayerPath, Limits};
 use crate::unpack::Unpacker;
@@ -35,7 +35,13 @@ pub fn extract(id: &str, data: &[u8]) {
     let _ = format.probe(data);
     let budget = Budget::new(&limits());
     let mut cx = Context::new(&budget, LayerPath::root("fuzz"));
-    let _ = format.extract(&Blob::from(data.to_vec()), &mut cx);
+    if let Ok(Extracted {
+        output: Output::Tree(mut tree),
+        ..
+    }) = format.extract(&Blob::from(data.to_vec()), &mut cx)
+    {
+        cx.settle(&mut tree);
+    }
 }
 
 /// Runs the whole recursive unpack on `data`.

@@ -73,6 +73,6 @@ pub use format::{FormatInfo, FormatKind};
 pub use formats::formats;
 pub use layer::{INPUT, Layer, LayerError, RAW};
 pub use limits::{Budget, LayerPath, LimitKind, Limits, Truncation};
-pub use materialize::{Materialized, SkipReason, Skipped, materialize};
+pub use materialize::{Materialized, SkipReason, Skipped, materialize, unpack_into};
 pub use tree::{AnomalyKind, Entry, EntryKind, FileTree, Node, NodeKind, PathAnomaly};
 pub use unpack::{Stats, Unpacked, Unpacker};

@@ -34,18 +34,20 @@
 //!
 //! The argument assumes no other process writes into the output directory while this runs.
 
+use std::collections::{HashMap, HashSet};
 use std::fs::{self, DirBuilder, OpenOptions};
 use std::io::{self, Write};
+use std::ops::ControlFlow;
 #[cfg(unix)]
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Component, Path, PathBuf};
-use std::time::Instant;
 
 use crate::blob::Blob;
 use crate::error::MaterializeError;
 use crate::layer::Layer;
-use crate::tree::{FileTree, NodeKind};
-use crate::unpack::Unpacked;
+use crate::limits::{Budget, LayerPath};
+use crate::tree::{FileTree, Node, NodeKind};
+use crate::unpack::{Sink, Unpacked, Unpacker};
 
 /// Why an entry was not written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,20 +104,30 @@ pub struct Materialized {
 /// [module documentation](self) for the layout and the safety argument.
 pub fn materialize(unpacked: &Unpacked, out_dir: &Path) -> Result<Materialized, MaterializeError> {
     let root = prepare_root(out_dir)?;
-    let limits = unpacked.limits();
-    let mut writer = Writer {
-        summary: Materialized {
-            root: root.clone(),
-            ..Materialized::default()
-        },
-        root: root.clone(),
-        bytes_left: limits.max_total_bytes,
-        deadline: Instant::now().checked_add(limits.max_time),
-        symlinks: Vec::new(),
-    };
+    let budget = Budget::new(unpacked.limits());
+    let mut writer = Writer::new(root.clone(), &budget);
     writer.layer(&unpacked.root, &root, true);
     writer.finish_symlinks();
     Ok(writer.summary)
+}
+
+/// Unpacks the file `image` with `unpacker` and writes it under `out_dir` in the same pass,
+/// with the layout and the safety argument of [`materialize`]: each file is written as soon
+/// as it is decoded and scanned, so with [content on demand](Unpacker::content_on_demand)
+/// nothing is decoded twice and memory does not grow with the image's unpacked size. The
+/// time limit covers the unpacking and the writing together.
+pub fn unpack_into(
+    unpacker: &Unpacker,
+    image: &Path,
+    out_dir: &Path,
+) -> Result<(Unpacked, Materialized), MaterializeError> {
+    let root = prepare_root(out_dir)?;
+    let budget = Budget::new(unpacker.limits());
+    let mut writer = Writer::new(root.clone(), &budget);
+    let unpacked = unpacker.unpack_file_with(image, Some(&mut writer))?;
+    writer.layer(&unpacked.root, &root, true);
+    writer.finish_symlinks();
+    Ok((unpacked, writer.summary))
 }
 
 fn prepare_root(out_dir: &Path) -> Result<PathBuf, MaterializeError> {
@@ -204,16 +216,47 @@ fn confine(link_path: &str, target: &str) -> (String, bool) {
     (parts.join("/"), true)
 }
 
-struct Writer {
+struct Writer<'b> {
     root: PathBuf,
+    /// Tree directories written while unpacking, by layer.
+    streaming: HashMap<LayerPath, PathBuf>,
+    /// The same directories, which the final pass leaves alone.
+    streamed: HashSet<PathBuf>,
+    /// Set once the time limit stopped writing files.
+    stopped: bool,
     summary: Materialized,
     bytes_left: u64,
-    deadline: Option<Instant>,
+    /// The time limit, and the budget decoding deferred file content runs under.
+    budget: &'b Budget,
     /// (link, target, rewritten), created last.
     symlinks: Vec<(PathBuf, String, bool)>,
 }
 
-impl Writer {
+impl<'b> Writer<'b> {
+    fn new(root: PathBuf, budget: &'b Budget) -> Writer<'b> {
+        Writer {
+            summary: Materialized {
+                root: root.clone(),
+                ..Materialized::default()
+            },
+            bytes_left: budget.limits().max_total_bytes,
+            root,
+            streaming: HashMap::new(),
+            streamed: HashSet::new(),
+            stopped: false,
+            budget,
+            symlinks: Vec::new(),
+        }
+    }
+
+    /// The directory of the layer at `layer`, created with its parents.
+    fn layer_dir(&mut self, layer: &LayerPath) -> Option<PathBuf> {
+        let mut dir = self.root.clone();
+        for step in &layer.chain {
+            dir = self.child_dir(&dir, &step.format, step.offset, step.name.as_deref())?;
+        }
+        Some(dir)
+    }
     fn relative(&self, path: &Path) -> PathBuf {
         path.strip_prefix(&self.root)
             .map(Path::to_path_buf)
@@ -226,8 +269,7 @@ impl Writer {
     }
 
     fn time_up(&self) -> bool {
-        self.deadline
-            .is_some_and(|deadline| Instant::now() >= deadline)
+        self.budget.time_up()
     }
 
     /// Creates one directory (the parent must exist). False when it could not.
@@ -317,26 +359,15 @@ impl Writer {
             }
         }
         if let Some(tree) = &layer.tree {
-            self.tree(tree, &dir.join("tree"));
+            let base = dir.join("tree");
+            if !self.streamed.contains(&base) {
+                self.tree(tree, &base);
+            }
         }
         for child in &layer.children {
-            let dir_name = format!("{:#x}.{}", child.offset, child.format);
-            let parent = match &child.name {
-                None => Some(dir.to_path_buf()),
-                Some(file) => self
-                    .mkdirs(dir, "files")
-                    .and_then(|files| self.mkdirs(&files, file)),
-            };
-            let Some(parent) = parent else {
-                continue;
-            };
-            if !safe_component(&dir_name) {
-                self.skip(&parent, SkipReason::UnsafeName);
-                continue;
-            }
-            let child_dir = parent.join(dir_name);
-            if self.mkdir(&child_dir, 0o755) {
-                self.layer(child, &child_dir, false);
+            let dir = self.child_dir(dir, &child.format, child.offset, child.name.as_deref());
+            if let Some(dir) = dir {
+                self.layer(child, &dir, false);
             }
         }
     }
@@ -346,9 +377,23 @@ impl Writer {
         self.write_file(&path, content, 0o644);
     }
 
+    /// Writes a tree: directories, links and skipped entries in path order, then the files
+    /// (deferred content decoded a window at a time).
     fn tree(&mut self, tree: &FileTree, base: &Path) {
-        if !self.mkdir(base, 0o755) {
+        if !self.tree_entries(tree, base) {
             return;
+        }
+        let budget = self.budget;
+        tree.for_each_file(true, budget, |node, loaded| {
+            self.tree_file(base, node, &loaded.content)
+        });
+    }
+
+    /// Creates `base` and the tree's directories, notes its symlinks and skips its special
+    /// files; false when `base` could not be made or time ran out.
+    fn tree_entries(&mut self, tree: &FileTree, base: &Path) -> bool {
+        if !self.mkdir(base, 0o755) {
+            return false;
         }
         for node in tree.iter() {
             if node.path == "/" {
@@ -360,25 +405,18 @@ impl Writer {
             };
             if self.time_up() {
                 self.skip(&path, SkipReason::TimeLimit);
-                return;
+                return false;
             }
             match &node.kind {
                 NodeKind::Dir => {
                     self.mkdir(&path, node.mode);
                 }
-                NodeKind::File => {
-                    let content = node.content().map(|c| c.as_slice()).unwrap_or(&[]);
-                    self.write_file(&path, content, node.mode);
-                }
-                NodeKind::Hardlink { .. } => match node.content() {
-                    Some(content) => {
-                        if self.write_file(&path, content, node.mode) {
-                            self.summary.hardlinks_copied =
-                                self.summary.hardlinks_copied.saturating_add(1);
-                        }
+                NodeKind::File => {}
+                NodeKind::Hardlink { .. } => {
+                    if !node.has_content() {
+                        self.skip(&path, SkipReason::DanglingHardlink);
                     }
-                    None => self.skip(&path, SkipReason::DanglingHardlink),
-                },
+                }
                 NodeKind::Symlink { target } => {
                     let (target, rewritten) = confine(&node.path, target);
                     self.symlinks.push((path, target, rewritten));
@@ -390,6 +428,53 @@ impl Writer {
                 NodeKind::Socket => self.skip(&path, SkipReason::Socket),
             }
         }
+        true
+    }
+
+    /// Writes a regular file, or a hard link as a copy, of the tree at `base`.
+    fn tree_file(&mut self, base: &Path, node: &Node, content: &[u8]) -> ControlFlow<()> {
+        if self.stopped {
+            return ControlFlow::Break(());
+        }
+        let Some(path) = join_tree_path(base, &node.path) else {
+            self.skip(&base.join("?"), SkipReason::UnsafeName);
+            return ControlFlow::Continue(());
+        };
+        if self.time_up() {
+            self.skip(&path, SkipReason::TimeLimit);
+            self.stopped = true;
+            return ControlFlow::Break(());
+        }
+        let written = self.write_file(&path, content, node.mode);
+        if written && !node.is_file() {
+            self.summary.hardlinks_copied = self.summary.hardlinks_copied.saturating_add(1);
+        }
+        ControlFlow::Continue(())
+    }
+
+    /// The directory of a nested layer inside `parent`'s directory, created: `<offset>.<format>`,
+    /// under `files/<path of the file>/` for a layer found in a file of the parent's tree.
+    fn child_dir(
+        &mut self,
+        parent: &Path,
+        format: &str,
+        offset: u64,
+        file: Option<&str>,
+    ) -> Option<PathBuf> {
+        let parent = match file {
+            None => parent.to_path_buf(),
+            Some(file) => {
+                let files = self.mkdirs(parent, "files")?;
+                self.mkdirs(&files, file)?
+            }
+        };
+        let dir_name = format!("{offset:#x}.{format}");
+        if !safe_component(&dir_name) {
+            self.skip(&parent, SkipReason::UnsafeName);
+            return None;
+        }
+        let dir = parent.join(dir_name);
+        self.mkdir(&dir, 0o755).then_some(dir)
     }
 
     fn finish_symlinks(&mut self) {
@@ -408,6 +493,25 @@ impl Writer {
                 }
                 Err(e) => self.skip(&link, SkipReason::Io(e.to_string())),
             }
+        }
+    }
+}
+
+impl Sink for Writer<'_> {
+    fn tree(&mut self, layer: &LayerPath, tree: &FileTree) {
+        let Some(dir) = self.layer_dir(layer) else {
+            return;
+        };
+        let base = dir.join("tree");
+        self.streamed.insert(base.clone());
+        if self.tree_entries(tree, &base) {
+            self.streaming.insert(layer.clone(), base);
+        }
+    }
+
+    fn file(&mut self, layer: &LayerPath, node: &Node, content: &Blob) {
+        if let Some(base) = self.streaming.get(layer).cloned() {
+            let _ = self.tree_file(&base, node, content);
         }
     }
 }

@@ -31,15 +31,22 @@
 //! target is normalised like any path) and share its content.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::ops::Bound;
+use std::fmt::{self, Write as _};
+use std::ops::{Bound, ControlFlow};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use serde::Serialize;
 
 use crate::blob::Blob;
+use crate::layer::LayerError;
+use crate::limits::{Budget, Limits};
 
 /// Longest normalised path (in bytes, after escaping) a tree accepts, as Linux's `PATH_MAX`.
 pub const MAX_PATH_BYTES: usize = 4096;
+
+/// Bytes of file content decoded at a time by [`FileTree::for_each_file`].
+pub(crate) const WINDOW_BYTES: u64 = 32 << 20;
 
 /// Most symlinks followed while resolving one path, as Linux's `MAXSYMLINKS`.
 pub const MAX_SYMLINK_HOPS: u32 = 40;
@@ -102,14 +109,184 @@ pub struct Node {
     /// symlinks, 0 otherwise.
     pub size: u64,
     #[serde(skip)]
-    content: Option<Blob>,
+    content: Option<Content>,
+}
+
+/// Decodes file contents on demand: a filesystem reader's plan for its data blocks, holding
+/// the image bytes and what each file needs from them. Every byte a source can produce was
+/// reserved from the budget when the tree was built.
+pub(crate) trait Source: Send + Sync {
+    /// Decodes the files `keys` (sorted, distinct), in parallel where it pays; one result per
+    /// key, in order. Decoding stops early when `budget`'s time is up.
+    fn decode(&self, keys: &[usize], budget: &Budget) -> Vec<Decoded>;
+}
+
+/// One file decoded by a [`Source`].
+#[derive(Debug)]
+pub(crate) struct Decoded {
+    /// The bytes produced (shorter than planned when decoding failed or was stopped).
+    pub content: Blob,
+    /// Damage found, at an offset of the layer.
+    pub error: Option<LayerError>,
+    /// Whether the time limit stopped decoding.
+    pub timed_out: bool,
+    /// Bytes reserved for the file and not produced.
+    pub refund: u64,
+}
+
+/// What became of a deferred file the first time it was decoded under the unpack's budget.
+#[derive(Debug)]
+pub(crate) struct Settled {
+    /// Damage found.
+    pub error: Option<LayerError>,
+    /// Whether the time limit stopped decoding.
+    pub timed_out: bool,
+    /// Bytes reserved and not produced, to give back to the budget.
+    pub refund: u64,
+}
+
+/// The state shared by every node naming one deferred file (hard links, duplicates).
+#[derive(Default)]
+struct Slot {
+    /// The content, once kept.
+    cache: OnceLock<Blob>,
+    /// The length produced by the first decoding; later decodings are cut to it, so a file
+    /// the time limit cut stays cut however often it is read.
+    settled: OnceLock<usize>,
+}
+
+/// A file whose content is decoded when it is read.
+#[derive(Clone)]
+pub(crate) struct Deferred {
+    source: Arc<dyn Source>,
+    key: usize,
+    /// Bytes planned.
+    size: u64,
+    slot: Arc<Slot>,
+}
+
+impl Deferred {
+    /// File `key` of `source`, of `size` bytes as planned. Clones share the decoded content.
+    pub(crate) fn new(source: Arc<dyn Source>, key: usize, size: u64) -> Deferred {
+        Deferred {
+            source,
+            key,
+            size,
+            slot: Arc::new(Slot::default()),
+        }
+    }
+
+    /// Decodes the content again, outside any unpack budget: no time limit (the bytes were
+    /// bounded when the tree was built), cut to the settled length.
+    fn decode_alone(&self) -> Blob {
+        let limits = Limits {
+            max_time: Duration::MAX,
+            ..Limits::default()
+        };
+        let budget = Budget::new(&limits);
+        let content = self
+            .source
+            .decode(&[self.key], &budget)
+            .pop()
+            .map(|d| d.content)
+            .unwrap_or_default();
+        self.cut(content)
+    }
+
+    fn cut(&self, content: Blob) -> Blob {
+        match self.slot.settled.get() {
+            Some(&len) if len < content.len() => content.slice(0..len).unwrap_or_default(),
+            _ => content,
+        }
+    }
+
+    fn same_source(&self, other: &Deferred) -> bool {
+        Arc::ptr_eq(&self.source, &other.source)
+    }
+}
+
+/// A file's content from [`FileTree::load_many`].
+#[derive(Debug)]
+pub(crate) struct Loaded {
+    /// The bytes.
+    pub content: Blob,
+    /// The outcome of the file's first decoding, when this call made it.
+    pub settled: Option<Settled>,
+}
+
+impl Loaded {
+    fn plain(content: Blob) -> Loaded {
+        Loaded {
+            content,
+            settled: None,
+        }
+    }
+}
+
+/// Where a file's bytes are.
+#[derive(Clone)]
+enum Content {
+    /// In memory.
+    Ready(Blob),
+    /// Decoded on demand.
+    Deferred(Deferred),
+}
+
+impl fmt::Debug for Content {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Content::Ready(blob) => write!(f, "{blob:?}"),
+            Content::Deferred(d) => match d.slot.cache.get() {
+                Some(blob) => write!(f, "Deferred({}, kept {blob:?})", d.key),
+                None => write!(f, "Deferred({})", d.key),
+            },
+        }
+    }
 }
 
 impl Node {
     /// The content of a regular file (or of the file a hard link names); `None` for anything
-    /// else.
+    /// else. Content a filesystem reader deferred is decoded on the first call and kept for
+    /// the tree's lifetime; [`load`](Node::load) reads it without keeping it.
     pub fn content(&self) -> Option<&Blob> {
-        self.content.as_ref()
+        match self.content.as_ref()? {
+            Content::Ready(blob) => Some(blob),
+            Content::Deferred(d) => Some(d.slot.cache.get_or_init(|| d.decode_alone())),
+        }
+    }
+
+    /// The content of a regular file or hard link, as [`content`](Node::content), but content
+    /// not kept in memory is decoded for this call only and dropped with the returned blob.
+    pub fn load(&self) -> Option<Blob> {
+        match self.content.as_ref()? {
+            Content::Ready(blob) => Some(blob.clone()),
+            Content::Deferred(d) => Some(match d.slot.cache.get() {
+                Some(blob) => blob.clone(),
+                None => d.decode_alone(),
+            }),
+        }
+    }
+
+    /// Whether the node has content (a regular file, or a hard link to one).
+    pub(crate) fn has_content(&self) -> bool {
+        self.content.is_some()
+    }
+
+    /// Keeps `content` in memory as this node's deferred content (a no-op for content
+    /// already in memory).
+    pub(crate) fn keep(&self, content: Blob) {
+        if let Some(Content::Deferred(d)) = &self.content {
+            let _ = d.slot.cache.set(content);
+        }
+    }
+
+    /// Whether the content is in memory (always, except for deferred content not read yet or
+    /// not kept).
+    pub fn is_loaded(&self) -> bool {
+        match &self.content {
+            Some(Content::Deferred(d)) => d.slot.cache.get().is_some(),
+            _ => true,
+        }
     }
 
     /// Last path component (`""` for the root).
@@ -169,7 +346,7 @@ pub struct Entry {
     uid: u32,
     gid: u32,
     mtime: i64,
-    content: Option<Blob>,
+    content: Option<Content>,
 }
 
 impl Entry {
@@ -238,7 +415,13 @@ impl Entry {
 
     /// Sets the content (used for regular files only).
     pub fn content(mut self, content: impl Into<Blob>) -> Entry {
-        self.content = Some(content.into());
+        self.content = Some(Content::Ready(content.into()));
+        self
+    }
+
+    /// Sets content that is decoded when read.
+    pub(crate) fn deferred(mut self, content: Deferred) -> Entry {
+        self.content = Some(Content::Deferred(content));
         self
     }
 }
@@ -533,7 +716,11 @@ impl FileTree {
 
         let size = match (&kind, &content) {
             (NodeKind::Symlink { target }, _) => u64::try_from(target.len()).unwrap_or(u64::MAX),
-            (_, Some(content)) => u64::try_from(content.len()).unwrap_or(u64::MAX),
+            (_, Some(Content::Ready(blob))) => u64::try_from(blob.len()).unwrap_or(u64::MAX),
+            (_, Some(Content::Deferred(d))) => {
+                let settled = d.slot.settled.get().copied().map(u64::try_from);
+                settled.and_then(Result::ok).unwrap_or(d.size)
+            }
             _ => 0,
         };
         let node = Node {
@@ -557,11 +744,16 @@ impl FileTree {
         entry: &Entry,
         raw: &str,
         path: &str,
-    ) -> Option<(NodeKind, Option<Blob>)> {
+    ) -> Option<(NodeKind, Option<Content>)> {
         Some(match &entry.kind {
             EntryKind::File => (
                 NodeKind::File,
-                Some(entry.content.clone().unwrap_or_default()),
+                Some(
+                    entry
+                        .content
+                        .clone()
+                        .unwrap_or(Content::Ready(Blob::empty())),
+                ),
             ),
             EntryKind::Dir => (NodeKind::Dir, None),
             EntryKind::Symlink(target) => (
@@ -622,6 +814,56 @@ impl FileTree {
         })
     }
 
+    /// Calls `f` with every regular file (and, with `links`, every hard link) in path order
+    /// and its content, decoding deferred content [`WINDOW_BYTES`] at a time, in one batch
+    /// per source, under `budget`. The first decoding of a deferred file settles it: its
+    /// outcome comes once, with that file's first occurrence. `f` may stop the walk.
+    pub(crate) fn for_each_file(
+        &self,
+        links: bool,
+        budget: &Budget,
+        mut f: impl FnMut(&Node, Loaded) -> ControlFlow<()>,
+    ) {
+        let files: Vec<&Node> = self
+            .iter()
+            .filter(|n| n.is_file() || (links && matches!(n.kind, NodeKind::Hardlink { .. })))
+            .collect();
+        let mut rest = files.as_slice();
+        while !rest.is_empty() {
+            let mut bytes = 0u64;
+            let count = rest
+                .iter()
+                .take_while(|node| {
+                    let fits = bytes < WINDOW_BYTES;
+                    bytes = bytes.saturating_add(node.size);
+                    fits
+                })
+                .count()
+                .max(1);
+            let (window, later) = rest.split_at(count.min(rest.len()));
+            rest = later;
+            for (node, loaded) in window.iter().zip(load_many(window, budget)) {
+                if let Some(loaded) = loaded {
+                    if f(node, loaded).is_break() {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sets the size of every node with deferred content to the length its first decoding
+    /// produced (shorter than planned after damage or a limit).
+    pub(crate) fn settle_sizes(&mut self) {
+        for node in self.nodes.values_mut() {
+            if let Some(Content::Deferred(d)) = &node.content {
+                if let Some(&len) = d.slot.settled.get() {
+                    node.size = u64::try_from(len).unwrap_or(u64::MAX);
+                }
+            }
+        }
+    }
+
     fn has_descendants(&self, path: &str) -> bool {
         let prefix = format!("{path}/");
         self.nodes
@@ -642,6 +884,56 @@ impl FileTree {
         self.anomaly(kind, raw, path);
         Added::Refused(kind)
     }
+}
+
+/// The contents of `nodes` (`None` for a node without content), decoding deferred content in
+/// one batch per source under `budget`; see [`FileTree::for_each_file`].
+fn load_many(nodes: &[&Node], budget: &Budget) -> Vec<Option<Loaded>> {
+    let mut out: Vec<Option<Loaded>> = Vec::with_capacity(nodes.len());
+    // Deferred files still to decode: (index in `out`, the content).
+    let mut pending: Vec<(usize, &Deferred)> = Vec::new();
+    for (index, node) in nodes.iter().enumerate() {
+        let loaded = match node.content.as_ref() {
+            None => None,
+            Some(Content::Ready(blob)) => Some(Loaded::plain(blob.clone())),
+            Some(Content::Deferred(d)) => match d.slot.cache.get() {
+                Some(blob) => Some(Loaded::plain(blob.clone())),
+                None => {
+                    pending.push((index, d));
+                    Some(Loaded::plain(Blob::empty()))
+                }
+            },
+        };
+        out.push(loaded);
+    }
+    while let Some(&(_, first)) = pending.first() {
+        let (group, rest): (Vec<_>, Vec<_>) =
+            pending.into_iter().partition(|(_, d)| d.same_source(first));
+        pending = rest;
+        let mut keys: Vec<usize> = group.iter().map(|(_, d)| d.key).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let mut decoded: Vec<Decoded> = first.source.decode(&keys, budget);
+        for (index, deferred) in group {
+            let Ok(at) = keys.binary_search(&deferred.key) else {
+                continue;
+            };
+            let Some(result) = decoded.get_mut(at) else {
+                continue;
+            };
+            let fresh = deferred.slot.settled.set(result.content.len()).is_ok();
+            let settled = fresh.then(|| Settled {
+                error: result.error.take(),
+                timed_out: result.timed_out,
+                refund: result.refund,
+            });
+            let content = deferred.cut(result.content.clone());
+            if let Some(slot) = out.get_mut(index) {
+                *slot = Some(Loaded { content, settled });
+            }
+        }
+    }
+    out
 }
 
 fn dir_node(path: String) -> Node {

@@ -2,6 +2,7 @@
 
 use std::fs::File;
 use std::io::Read;
+use std::ops::ControlFlow;
 use std::path::Path;
 use std::time::Duration;
 
@@ -19,6 +20,7 @@ use crate::tree::{FileTree, Node, PathAnomaly};
 #[derive(Debug, Clone, Default)]
 pub struct Unpacker {
     limits: Limits,
+    on_demand: bool,
 }
 
 /// Figures about one unpack.
@@ -48,7 +50,22 @@ pub struct Unpacked {
 impl Unpacker {
     /// An unpacker enforcing `limits`.
     pub fn new(limits: Limits) -> Unpacker {
-        Unpacker { limits }
+        Unpacker {
+            limits,
+            on_demand: false,
+        }
+    }
+
+    /// Whether file contents that can be decoded again (those of squashfs images) are dropped
+    /// once scanned. Either way every file is decoded and scanned for nested layers during the
+    /// unpack (in windows of 32 MiB), and its damage recorded. With content on demand
+    /// ([`Node::content`] or [`Node::load`] decodes them again), peak memory follows the
+    /// input and that window rather than the unpacked size: the choice for one pass over the
+    /// files, such as [`materialize`](crate::materialize()). Without (the default), they stay
+    /// in memory for collectors that read files many times.
+    pub fn content_on_demand(mut self, on_demand: bool) -> Unpacker {
+        self.on_demand = on_demand;
+        self
     }
 
     /// The limits enforced.
@@ -59,7 +76,16 @@ impl Unpacker {
     /// Reads and unpacks the file at `path`. Only reading the file can fail; anything wrong
     /// inside it is recorded in the result.
     pub fn unpack_file(&self, path: impl AsRef<Path>) -> Result<Unpacked, UnpackError> {
-        let path = path.as_ref();
+        self.unpack_file_with(path.as_ref(), None)
+    }
+
+    /// [`unpack_file`](Unpacker::unpack_file), handing every tree and file to `sink` as it is
+    /// found.
+    pub(crate) fn unpack_file_with(
+        &self,
+        path: &Path,
+        sink: Option<&mut dyn Sink>,
+    ) -> Result<Unpacked, UnpackError> {
         let read_error = |source| UnpackError::Read {
             path: path.to_path_buf(),
             source,
@@ -87,14 +113,21 @@ impl Unpacker {
             .file_name()
             .map(|name| name.to_string_lossy().into_owned())
             .unwrap_or_else(|| path.display().to_string());
-        Ok(self.unpack_bytes(name, data))
+        Ok(self.unpack_bytes_with(name, data.into(), sink))
     }
 
     /// Unpacks an image held in memory. Never fails: damage and limits are recorded in the
     /// result.
     pub fn unpack_bytes(&self, name: impl Into<String>, data: impl Into<Blob>) -> Unpacked {
-        let image = name.into();
-        let data: Blob = data.into();
+        self.unpack_bytes_with(name.into(), data.into(), None)
+    }
+
+    fn unpack_bytes_with(
+        &self,
+        image: String,
+        data: Blob,
+        sink: Option<&mut dyn Sink>,
+    ) -> Unpacked {
         let budget = Budget::new(&self.limits);
         let path = LayerPath::root(image.clone());
         let len = u64::try_from(data.len()).unwrap_or(u64::MAX);
@@ -102,6 +135,8 @@ impl Unpacker {
         let mut driver = Driver {
             budget: &budget,
             max_depth: self.limits.effective_max_depth(),
+            keep: !self.on_demand,
+            sink,
         };
         let _ = budget.take_entries(1);
         let mut children = Vec::new();
@@ -141,12 +176,24 @@ fn note(notes: &mut Vec<Truncation>, limit: LimitKind, layer: &LayerPath, detail
     });
 }
 
-struct Driver<'a> {
-    budget: &'a Budget,
-    max_depth: u32,
+/// Receives the file trees and files of an unpack as they are found (to write them out in
+/// the same pass).
+pub(crate) trait Sink {
+    /// The tree of the layer at `layer` was extracted; its files follow.
+    fn tree(&mut self, layer: &LayerPath, tree: &FileTree);
+    /// A regular file or hard link of the tree of `layer`, with its content.
+    fn file(&mut self, layer: &LayerPath, node: &Node, content: &Blob);
 }
 
-impl Driver<'_> {
+struct Driver<'a, 's> {
+    budget: &'a Budget,
+    max_depth: u32,
+    /// Whether deferred file contents stay in memory once scanned.
+    keep: bool,
+    sink: Option<&'s mut dyn Sink>,
+}
+
+impl Driver<'_, '_> {
     /// Identifies the layers in `blob` (the content of `parent`, or of the file `name` in
     /// `parent`'s tree) and appends them, with raw gaps, to `children`. `depth` is the depth
     /// the new layers would have.
@@ -290,9 +337,9 @@ impl Driver<'_> {
                     layer.children = inner;
                     layer.content = Some(out);
                 }
-                Output::Tree(tree) => {
+                Output::Tree(mut tree) => {
                     let mut inner = Vec::new();
-                    self.scan_files(&tree, next_depth, &path, &mut inner, &mut layer);
+                    self.scan_files(&mut tree, next_depth, &path, &mut inner, &mut layer);
                     layer.children = inner;
                     layer.tree = Some(tree);
                 }
@@ -306,20 +353,40 @@ impl Driver<'_> {
         children.append(&mut found);
     }
 
+    /// Scans every regular file of `tree` for nested layers, in path order. Deferred
+    /// contents are decoded a window at a time (their damage recorded on `layer`, unused
+    /// reservations refunded) and kept or dropped once scanned.
     fn scan_files(
         &mut self,
-        tree: &FileTree,
+        tree: &mut FileTree,
         depth: u32,
         path: &LayerPath,
         children: &mut Vec<Layer>,
         layer: &mut Layer,
     ) {
-        for node in tree.files() {
-            let Some(content) = node.content() else {
-                continue;
-            };
+        if let Some(sink) = self.sink.as_mut() {
+            sink.tree(path, tree);
+        }
+        let mut timed_out = false;
+        let links = self.sink.is_some();
+        tree.for_each_file(links, self.budget, |node, loaded| {
+            if let Some(settled) = loaded.settled {
+                self.budget.refund(settled.refund);
+                timed_out |= settled.timed_out;
+                layer.errors.extend(settled.error);
+            }
+            if self.keep {
+                node.keep(loaded.content.clone());
+            }
+            if let Some(sink) = self.sink.as_mut() {
+                sink.file(path, node, &loaded.content);
+            }
+            if !node.is_file() {
+                // A hard link's content is its target's, scanned there.
+                return ControlFlow::Continue(());
+            }
             self.scan(
-                content,
+                &loaded.content,
                 Some(&node.path),
                 depth,
                 path,
@@ -327,7 +394,17 @@ impl Driver<'_> {
                 &mut layer.truncations,
                 &mut layer.errors,
             );
+            ControlFlow::Continue(())
+        });
+        if timed_out {
+            note(
+                &mut layer.truncations,
+                LimitKind::Time,
+                path,
+                "stopped while decoding file data".into(),
+            );
         }
+        tree.settle_sizes();
     }
 
     fn raw(&self, blob: &Blob, start: usize, end: usize, name: Option<&str>) -> Layer {

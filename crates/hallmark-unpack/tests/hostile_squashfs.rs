@@ -638,12 +638,126 @@ fn truncation_and_bit_flips_never_panic_or_hang() {
             for bit in [0x01u8, 0x80] {
                 let mut bad = image.clone();
                 bad[i] ^= bit;
-                let unpacked = Unpacker::new(limits.clone()).unpack_bytes("flip.sqfs", bad);
+                let unpacked = Unpacker::new(limits.clone()).unpack_bytes("flip.sqfs", bad.clone());
                 assert!(unpacked.stats.bytes_produced <= limits.max_total_bytes);
+                // Content on demand records the same damage and reads the same bytes.
+                let on_demand = Unpacker::new(limits.clone())
+                    .content_on_demand(true)
+                    .unpack_bytes("flip.sqfs", bad);
+                assert_same_unpack(&unpacked, &on_demand);
             }
         }
     }
     assert!(started.elapsed() < Duration::from_secs(120));
+}
+
+/// `kept` and `on_demand` (the same image unpacked without and with content on demand) have
+/// the same layers, damage, truncations, budget use and file contents; the on-demand one
+/// kept no squashfs file in memory.
+fn assert_same_unpack(kept: &Unpacked, on_demand: &Unpacked) {
+    assert_eq!(kept.listing(), on_demand.listing());
+    assert_eq!(kept.stats.bytes_produced, on_demand.stats.bytes_produced);
+    assert_eq!(kept.stats.entries, on_demand.stats.entries);
+    let trees = kept.trees().into_iter().zip(on_demand.trees());
+    for ((layer, kept_tree), (_, demand_tree)) in trees {
+        let squashfs = layer.chain.last().is_some_and(|l| l.format == "squashfs");
+        for (a, b) in kept_tree.iter().zip(demand_tree.iter()) {
+            assert_eq!((&a.path, &a.kind, a.size), (&b.path, &b.kind, b.size));
+            assert!(a.is_loaded(), "{}", a.path);
+            if squashfs && b.is_file() {
+                assert!(!b.is_loaded(), "{} kept in memory", b.path);
+            }
+            assert_eq!(a.load(), b.load(), "{}", a.path);
+            assert_eq!(
+                a.content().map(|c| c.len() as u64),
+                b.load().map(|c| c.len() as u64)
+            );
+        }
+    }
+}
+
+#[test]
+fn content_on_demand_reads_and_records_the_same_as_kept_content() {
+    let nested = testkit::gzip(&b"nested payload ".repeat(500));
+    let mut builder = SquashfsBuilder::new();
+    builder
+        .compression(SqCompression::Zlib)
+        .block_size(4096)
+        .file(b"bin/busybox", &b"busybox binary ".repeat(4000))
+        .file(b"etc/passwd", b"root:x:0:0::/root:/bin/sh\n")
+        .file(b"etc/copy", b"root:x:0:0::/root:/bin/sh\n")
+        .file(b"lib/modules.gz", &nested)
+        .file(b"lib/text", &b"compressible text ".repeat(2000))
+        .hardlink(b"bin/ls", b"bin/busybox")
+        .symlink(b"bin/sh", b"busybox");
+    for i in 0..40 {
+        builder.file(
+            format!("share/f{i}").as_bytes(),
+            format!("small {i}").as_bytes(),
+        );
+    }
+    let built = builder.build();
+    // Intact; with the fragment table pointing nowhere (every tail damaged); with the
+    // compressed blocks at the start of the data garbled (found damaged while decoding).
+    let mut no_fragments = built.image.clone();
+    let index_at = u64::from_le_bytes(no_fragments[80..88].try_into().unwrap()) as usize;
+    no_fragments[index_at..index_at + 8].copy_from_slice(&0x7fff_ffffu64.to_le_bytes());
+    let mut garbled = built.image.clone();
+    for byte in &mut garbled[100..160] {
+        *byte ^= 0x5a;
+    }
+    let images = [
+        ("fine.sqfs", built.image.clone()),
+        ("frag.sqfs", no_fragments),
+        ("garbled.sqfs", garbled),
+    ];
+    for (name, image) in images {
+        let kept = Unpacker::default().unpack_bytes(name, image.clone());
+        let on_demand = Unpacker::default()
+            .content_on_demand(true)
+            .unpack_bytes(name, image.clone());
+        assert_same_unpack(&kept, &on_demand);
+        assert_eq!(squashfs_errors(&on_demand).is_empty(), name == "fine.sqfs");
+        // Reading through `content` keeps the bytes from then on; `load` never does.
+        let tree = squashfs_tree(&on_demand);
+        let passwd = tree.get("/etc/passwd").unwrap();
+        assert!(!passwd.is_loaded());
+        let loaded = passwd.load();
+        assert!(!passwd.is_loaded());
+        assert_eq!(passwd.content().cloned(), loaded);
+        assert!(passwd.is_loaded());
+        // What the budget was charged is what was produced: the files (names of one inode
+        // share its content) and the nested gzip's output; damage refunds what it cut.
+        let mut seen = std::collections::HashSet::new();
+        let files: u64 = squashfs_tree(&on_demand)
+            .files()
+            .filter(|n| seen.insert(n.content().unwrap().as_ptr()))
+            .map(|n| n.size)
+            .sum();
+        let gzip: u64 = on_demand
+            .layers()
+            .iter()
+            .filter_map(|(_, l)| l.content.as_ref().filter(|_| l.format == "gzip"))
+            .map(|c| c.len() as u64)
+            .sum();
+        assert_eq!(on_demand.stats.bytes_produced, files + gzip, "{name}");
+        // Written out in one pass, the same as from the kept content.
+        common::unpack_and_materialize(name, image, Limits::default());
+    }
+    // The nested gzip was found inside a file whose content was then dropped.
+    let on_demand = Unpacker::default()
+        .content_on_demand(true)
+        .unpack_bytes("fine.sqfs", built.image);
+    assert!(
+        on_demand.layers().iter().any(|(path, l)| l.format == "gzip"
+            && path.chain.last().and_then(|c| c.name.as_deref()) == Some("/lib/modules.gz")),
+        "{}",
+        on_demand.listing()
+    );
+    assert_eq!(
+        squashfs_tree(&on_demand).read("/bin/ls").map(|b| b.len()),
+        Some(60_000)
+    );
 }
 
 #[test]

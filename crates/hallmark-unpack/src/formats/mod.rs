@@ -95,7 +95,14 @@ pub(crate) mod tests {
         // Leaked so the context can outlive this call in tests; a few bytes per test.
         let budget: &'static Budget = Box::leak(Box::new(Budget::new(limits)));
         let mut cx = Context::new(budget, LayerPath::root("test"));
-        let result = format.extract(&Blob::from(data), &mut cx);
+        let mut result = format.extract(&Blob::from(data), &mut cx);
+        if let Ok(Extracted {
+            output: Output::Tree(tree),
+            ..
+        }) = &mut result
+        {
+            cx.settle(tree);
+        }
         (result, cx)
     }
 

@@ -7,7 +7,8 @@ use std::path::{Component, Path, PathBuf};
 use std::process::Command;
 
 use hallmark_unpack::{
-    AnomalyKind, FileTree, Layer, LimitKind, Limits, Materialized, Unpacked, Unpacker, materialize,
+    AnomalyKind, FileTree, Layer, LimitKind, Limits, Materialized, SkipReason, Unpacked, Unpacker,
+    materialize, unpack_into,
 };
 
 #[path = "../../src/testkit.rs"]
@@ -66,14 +67,57 @@ pub fn materialize_sandboxed(unpacked: &Unpacked) -> Materialized {
 
 /// Unpacks `data` and [materialises it in a sandbox](materialize_sandboxed); returns both
 /// results.
+///
+/// Every call also unpacks `data` a second way, the way `hallmark unpack -o` does: from a
+/// file, with content on demand, writing each file as it is decoded
+/// ([`unpack_into`](hallmark_unpack::unpack_into)), in a sandbox of its own. Both ways must
+/// give the same layer tree (errors and truncations included) and write the same entries.
 pub fn unpack_and_materialize(
     name: &str,
     data: Vec<u8>,
     limits: Limits,
 ) -> (Unpacked, Materialized) {
+    let streamed = stream_sandboxed(name, &data, limits.clone());
     let unpacked = Unpacker::new(limits).unpack_bytes(name, data);
     let summary = materialize_sandboxed(&unpacked);
+    let timed = limit_kinds(&unpacked).contains(&LimitKind::Time)
+        || summary
+            .skipped
+            .iter()
+            .any(|s| s.reason == SkipReason::TimeLimit);
+    if !timed {
+        assert_eq!(
+            streamed.0.listing(),
+            unpacked.listing(),
+            "layer trees differ"
+        );
+        let strip = |m: &Materialized| Materialized {
+            root: PathBuf::new(),
+            ..m.clone()
+        };
+        assert_eq!(
+            strip(&streamed.1),
+            strip(&summary),
+            "written entries differ"
+        );
+    }
     (unpacked, summary)
+}
+
+/// Writes `data` to a file named `name` and unpacks it into a [`Sandbox`] with content on
+/// demand, in one pass; checks that nothing was written outside the output.
+pub fn stream_sandboxed(name: &str, data: &[u8], limits: Limits) -> (Unpacked, Materialized) {
+    let input = tempfile::tempdir().unwrap();
+    let file_name = Path::new(name)
+        .file_name()
+        .map_or_else(|| "input".into(), |n| n.to_os_string());
+    let image = input.path().join(file_name);
+    fs::write(&image, data).unwrap();
+    let sandbox = Sandbox::new();
+    let unpacker = Unpacker::new(limits).content_on_demand(true);
+    let result = unpack_into(&unpacker, &image, &sandbox.out).unwrap();
+    sandbox.assert_untouched();
+    result
 }
 
 /// [`unpack_and_materialize`], keeping the unpacked result.

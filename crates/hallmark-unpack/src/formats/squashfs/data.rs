@@ -65,6 +65,19 @@ pub(super) struct Job {
     pub tail: Option<Tail>,
 }
 
+impl Job {
+    /// A job producing nothing.
+    pub(super) fn empty() -> Job {
+        Job {
+            start: 0,
+            size: 0,
+            granted: 0,
+            words: Vec::new(),
+            tail: None,
+        }
+    }
+}
+
 /// What came of a job.
 #[derive(Debug)]
 pub(super) struct Done {
@@ -357,28 +370,16 @@ fn threads_for(input: u64) -> usize {
         .clamp(1, MAX_THREADS)
 }
 
-/// Decodes every job. Returns one [`Done`] per job, and whether the time limit cut decoding.
-pub(super) fn run(
-    jobs: &[Job],
-    image: &Blob,
-    block_size: usize,
-    decoder: &Decoder,
-    budget: &Budget,
-) -> (Vec<Done>, bool) {
-    let (pieces, direct, input) = plan(jobs, block_size);
-    let mut buffers: Vec<Vec<u8>> = jobs
-        .iter()
-        .zip(&direct)
-        .map(|(job, copy)| {
-            if copy.is_some() {
-                Vec::new()
-            } else {
-                vec![0u8; job.granted]
-            }
-        })
-        .collect();
-    let bytes: &[u8] = image;
+/// Decides an undecided compression on the first compressed blocks of `jobs` (see
+/// [`run`], which does the same).
+pub(super) fn detect(jobs: &[Job], image: &[u8], block_size: usize, decoder: &Decoder) {
+    if decoder.chosen().is_none() {
+        let (pieces, _, _) = plan(jobs, block_size);
+        choose(&pieces, image, block_size, decoder);
+    }
+}
 
+fn choose(pieces: &[Piece], bytes: &[u8], block_size: usize, decoder: &Decoder) {
     // Decide the compression on the first compressed blocks before sharing the decoder, so
     // that threads never race to decide it.
     let compressed = pieces
@@ -406,6 +407,30 @@ pub(super) fn run(
             }
         }
     }
+}
+
+/// Decodes every job. Returns one [`Done`] per job, and whether the time limit cut decoding.
+pub(super) fn run(
+    jobs: &[Job],
+    image: &Blob,
+    block_size: usize,
+    decoder: &Decoder,
+    budget: &Budget,
+) -> (Vec<Done>, bool) {
+    let (pieces, direct, input) = plan(jobs, block_size);
+    let mut buffers: Vec<Vec<u8>> = jobs
+        .iter()
+        .zip(&direct)
+        .map(|(job, copy)| {
+            if copy.is_some() {
+                Vec::new()
+            } else {
+                vec![0u8; job.granted]
+            }
+        })
+        .collect();
+    let bytes: &[u8] = image;
+    choose(&pieces, bytes, block_size, decoder);
 
     // Each piece's slice of its job's buffer.
     let mut slices: Vec<&mut [u8]> = Vec::with_capacity(pieces.len());

@@ -56,12 +56,14 @@ mod meta;
 mod superblock;
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use crate::blob::Blob;
 use crate::bytes::Endian;
 use crate::format::{Context, Extracted, Format, FormatKind, Magic, Output, Rejected};
-use crate::limits::LimitKind;
-use crate::tree::{Entry, EntryKind, MAX_PATH_BYTES};
+use crate::layer::LayerError;
+use crate::limits::{Budget, LimitKind};
+use crate::tree::{Decoded, Deferred, Entry, EntryKind, MAX_PATH_BYTES, Source};
 
 use compress::{Decoder, Method};
 use data::{Job, Tail};
@@ -492,43 +494,92 @@ impl Format for SquashfsFormat {
             ..
         } = walker;
         let block_size = usize::try_from(sb.block_size).unwrap_or(usize::MAX);
-        let (done, timed_out) = data::run(&jobs, &image, block_size, &decoder, cx.budget);
-        if timed_out {
-            let _ = cx.time_up("decoding squashfs file data");
-        }
-        for ((job, result), path) in jobs.iter().zip(&done).zip(&job_paths) {
-            let produced = u64::try_from(result.content.len()).unwrap_or(u64::MAX);
-            let granted = u64::try_from(job.granted).unwrap_or(u64::MAX);
-            cx.unreserve(granted.saturating_sub(produced));
-            match &result.error {
-                // The time limit is recorded once, as a truncation.
-                Some((_, why)) if why == data::TIME_LIMIT => {}
-                Some((at, why)) => {
-                    cx.error(*at, format!("{}: {why}", crate::tree::escape_path(path)));
-                }
-                None => {}
-            }
-        }
+        data::detect(&jobs, &image, block_size, &decoder);
+        let swapped = tables.swapped_headers();
+        let method = decoder.chosen();
+        drop(tables);
+        let sizes: Vec<u64> = jobs
+            .iter()
+            .map(|job| u64::try_from(job.granted).unwrap_or(u64::MAX))
+            .collect();
+        let source: Arc<dyn Source> = Arc::new(FileData {
+            image: image.clone(),
+            block_size,
+            decoder,
+            jobs,
+            paths: job_paths,
+        });
+        let contents: Vec<Deferred> = sizes
+            .into_iter()
+            .enumerate()
+            .map(|(key, size)| Deferred::new(Arc::clone(&source), key, size))
+            .collect();
         let mut tree = cx.new_tree();
         for item in pending {
             let entry = match item {
                 Pending::Entry(entry) => entry,
-                Pending::File(entry, job) => {
-                    let content = done.get(job).map(|d| d.content.clone()).unwrap_or_default();
-                    entry.content(content)
-                }
+                Pending::File(entry, job) => match contents.get(job) {
+                    Some(content) => entry.deferred(content.clone()),
+                    None => entry,
+                },
             };
             if !cx.add(&mut tree, entry) {
                 break;
             }
         }
         cx.charge_tree(&tree);
-        let swapped = tables.swapped_headers();
         Ok(Extracted {
             consumed: u64::try_from(image.len()).unwrap_or(u64::MAX),
             output: Output::Tree(tree),
-            variant: Some(variant(&sb, swapped, decoder.chosen())),
+            variant: Some(variant(&sb, swapped, method)),
         })
+    }
+}
+
+/// The files' data of one image, decoded on demand (see `data`).
+struct FileData {
+    image: Blob,
+    block_size: usize,
+    decoder: Decoder,
+    jobs: Vec<Job>,
+    /// First path of each job, for error messages.
+    paths: Vec<Vec<u8>>,
+}
+
+impl Source for FileData {
+    fn decode(&self, keys: &[usize], budget: &Budget) -> Vec<Decoded> {
+        let jobs: Vec<Job> = keys
+            .iter()
+            .map(|&key| self.jobs.get(key).cloned().unwrap_or_else(Job::empty))
+            .collect();
+        let (done, _) = data::run(&jobs, &self.image, self.block_size, &self.decoder, budget);
+        done.into_iter()
+            .zip(&jobs)
+            .zip(keys)
+            .map(|((result, job), key)| {
+                let produced = u64::try_from(result.content.len()).unwrap_or(u64::MAX);
+                let granted = u64::try_from(job.granted).unwrap_or(u64::MAX);
+                let path = self.paths.get(*key).map(Vec::as_slice).unwrap_or_default();
+                let (error, timed_out) = match result.error {
+                    // The time limit is recorded once, as a truncation.
+                    Some((_, why)) if why == data::TIME_LIMIT => (None, true),
+                    Some((offset, why)) => (
+                        Some(LayerError {
+                            offset,
+                            message: format!("{}: {why}", crate::tree::escape_path(path)),
+                        }),
+                        false,
+                    ),
+                    None => (None, false),
+                };
+                Decoded {
+                    content: result.content,
+                    error,
+                    timed_out,
+                    refund: granted.saturating_sub(produced),
+                }
+            })
+            .collect()
     }
 }
 
