@@ -46,7 +46,7 @@ use crate::limits::{Budget, Limits};
 pub const MAX_PATH_BYTES: usize = 4096;
 
 /// Bytes of file content decoded at a time by [`FileTree::for_each_file`].
-pub(crate) const WINDOW_BYTES: u64 = 32 << 20;
+pub(crate) const WINDOW_BYTES: u64 = 16 << 20;
 
 /// Most symlinks followed while resolving one path, as Linux's `MAXSYMLINKS`.
 pub const MAX_SYMLINK_HOPS: u32 = 40;
@@ -828,6 +828,7 @@ impl FileTree {
             .iter()
             .filter(|n| n.is_file() || (links && matches!(n.kind, NodeKind::Hardlink { .. })))
             .collect();
+        let mut windows: Vec<&[&Node]> = Vec::new();
         let mut rest = files.as_slice();
         while !rest.is_empty() {
             let mut bytes = 0u64;
@@ -841,15 +842,34 @@ impl FileTree {
                 .count()
                 .max(1);
             let (window, later) = rest.split_at(count.min(rest.len()));
+            windows.push(window);
             rest = later;
-            for (node, loaded) in window.iter().zip(load_many(window, budget)) {
-                if let Some(loaded) = loaded {
-                    if f(node, loaded).is_break() {
-                        return;
+        }
+        // The next window decodes on a thread of its own while `f` works through this one.
+        std::thread::scope(|scope| {
+            let mut ready = windows.first().map(|w| load_many(w, budget));
+            let mut pending = None;
+            for (i, window) in windows.iter().enumerate() {
+                let loaded = match (ready.take(), pending.take()) {
+                    (Some(loaded), _) => loaded,
+                    (None, Some(handle)) => {
+                        let handle: std::thread::ScopedJoinHandle<'_, _> = handle;
+                        handle.join().unwrap_or_default()
+                    }
+                    (None, None) => Vec::new(),
+                };
+                if let Some(next) = windows.get(i.saturating_add(1)).copied() {
+                    pending = Some(scope.spawn(move || load_many(next, budget)));
+                }
+                for (node, loaded) in window.iter().zip(loaded) {
+                    if let Some(loaded) = loaded {
+                        if f(node, loaded).is_break() {
+                            return;
+                        }
                     }
                 }
             }
-        }
+        });
     }
 
     /// Sets the size of every node with deferred content to the length its first decoding
