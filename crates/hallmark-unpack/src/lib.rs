@@ -39,6 +39,13 @@
 //! 5. **Safe paths.** Names from the image become normalised tree paths that cannot escape the
 //!    tree (see [`tree`]); [`materialize()`] never writes outside its output directory (see
 //!    [`materialize`](mod@materialize) for the argument).
+//! 6. **Memory.** Filesystem readers that can read a file again cheaply (squashfs) defer file
+//!    contents: the driver decodes them in windows of 16 MiB, the next window on its own
+//!    thread while the current one is scanned, records their damage, and then keeps them for
+//!    collectors or, with [`Unpacker::content_on_demand`], drops them (a read decodes them
+//!    again). [`unpack_into`] writes each file while its window is in memory, so
+//!    `hallmark unpack -o` holds the input, the outputs of compressed layers and two windows,
+//!    not the unpacked filesystem.
 //!
 //! Nothing here shells out, follows a link out of the image, creates a device node, or reads an
 //! untrusted stream to its end unbounded.

@@ -32,6 +32,11 @@
 //!    (hard-link copies included) and the time against
 //!    [`Limits::max_time`](crate::Limits::max_time).
 //!
+//! [`unpack_into`] writes the same layout while it unpacks: a tree's directories when the
+//! tree is extracted, each file when its content has been decoded and scanned, then the rest
+//! as above. The argument holds unchanged: every directory and file goes through the same
+//! checked calls, and the symlinks still come last, after the unpack has finished.
+//!
 //! The argument assumes no other process writes into the output directory while this runs.
 
 use std::collections::{HashMap, HashSet};

@@ -1,7 +1,9 @@
 //! The read-only virtual file tree of an archive or filesystem layer.
 //!
 //! Collectors read a [`FileTree`] in memory; nothing is written to disk unless
-//! [`materialize`](crate::materialize()) is called.
+//! [`materialize`](crate::materialize()) is called. A file's content is either in memory or,
+//! for filesystem readers that defer it (squashfs), decoded when first read
+//! ([`Node::content`] keeps it, [`Node::load`] does not).
 //!
 //! # Paths
 //!

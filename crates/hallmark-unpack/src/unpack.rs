@@ -58,11 +58,11 @@ impl Unpacker {
 
     /// Whether file contents that can be decoded again (those of squashfs images) are dropped
     /// once scanned. Either way every file is decoded and scanned for nested layers during the
-    /// unpack (in windows of 32 MiB), and its damage recorded. With content on demand
+    /// unpack (in windows of 16 MiB), and its damage recorded. With content on demand
     /// ([`Node::content`] or [`Node::load`] decodes them again), peak memory follows the
-    /// input and that window rather than the unpacked size: the choice for one pass over the
-    /// files, such as [`materialize`](crate::materialize()). Without (the default), they stay
-    /// in memory for collectors that read files many times.
+    /// input and two such windows rather than the unpacked size: the choice for one pass over
+    /// the files, such as [`unpack_into`](crate::unpack_into). Without (the default), they
+    /// stay in memory for collectors that read files many times.
     pub fn content_on_demand(mut self, on_demand: bool) -> Unpacker {
         self.on_demand = on_demand;
         self
