@@ -103,6 +103,17 @@ fn output_directory_must_be_new_or_empty() {
     let (code, _, err) = hallmark(&["unpack", dir.join("absent.bin").to_str().unwrap(), "--list"]);
     assert_eq!(code, 2);
     assert!(err.contains("absent.bin"), "{err}");
+    // A missing input leaves no output directory behind.
+    let out = dir.join("out");
+    let (code, _, err) = hallmark(&[
+        "unpack",
+        dir.join("absent.bin").to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.starts_with("error: cannot unpack"), "{err}");
+    assert!(!out.exists());
     let (code, _, _) = hallmark(&["unpack", image.to_str().unwrap()]);
     assert_eq!(code, 2, "needs -o or --list");
     std::fs::remove_dir_all(&dir).unwrap();

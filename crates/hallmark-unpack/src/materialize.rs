@@ -48,7 +48,7 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Component, Path, PathBuf};
 
 use crate::blob::Blob;
-use crate::error::MaterializeError;
+use crate::error::{MaterializeError, UnpackError};
 use crate::layer::Layer;
 use crate::limits::{Budget, LayerPath};
 use crate::tree::{FileTree, Node, NodeKind};
@@ -126,6 +126,11 @@ pub fn unpack_into(
     image: &Path,
     out_dir: &Path,
 ) -> Result<(Unpacked, Materialized), MaterializeError> {
+    // An input that cannot be read leaves no output directory behind.
+    fs::File::open(image).map_err(|source| UnpackError::Read {
+        path: image.to_path_buf(),
+        source,
+    })?;
     let root = prepare_root(out_dir)?;
     let budget = Budget::new(unpacker.limits());
     let mut writer = Writer::new(root.clone(), &budget);

@@ -207,7 +207,7 @@ impl Deferred {
     }
 }
 
-/// A file's content from [`FileTree::load_many`].
+/// A file's content, as [`FileTree::for_each_file`] hands it over.
 #[derive(Debug)]
 pub(crate) struct Loaded {
     /// The bytes.
