@@ -6,8 +6,8 @@
 use crate::blob::Blob;
 use crate::format::{Context, Extracted, Output};
 use crate::formats::FORMATS;
-use crate::limits::{Budget, LayerPath, Limits};
-use crate::unpack::Unpacker;
+use crate::limits::{Budget, LayerPath, LimitKind, Limits};
+use crate::unpack::{Unpacked, Unpacker};
 
 /// Limits small enough for fuzzing: 64 MiB out, 8 levels, 20k entries, 10 seconds.
 pub fn limits() -> Limits {
@@ -47,7 +47,19 @@ pub fn extract(id: &str, data: &[u8]) {
 /// Runs the whole recursive unpack on `data`.
 pub fn unpack(data: &[u8]) {
     let unpacked = Unpacker::new(limits()).unpack_bytes("fuzz", data.to_vec());
-    let _ = unpacked.listing();
+    // Differential check: with content on demand the same layers, damage and truncations are
+    // found (unless the time limit cut either run, which makes them legitimately differ).
+    let on_demand = Unpacker::new(limits())
+        .content_on_demand(true)
+        .unpack_bytes("fuzz", data.to_vec());
+    let timed = |u: &Unpacked| u.truncations().iter().any(|t| t.limit == LimitKind::Time);
+    if !timed(&unpacked) && !timed(&on_demand) {
+        assert_eq!(
+            unpacked.listing(),
+            on_demand.listing(),
+            "content on demand changed the result"
+        );
+    }
 }
 
 #[cfg(test)]
