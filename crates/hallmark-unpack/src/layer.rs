@@ -36,7 +36,7 @@ pub struct LayerError {
 /// One identified format (or raw region) in the layer tree.
 #[derive(Debug, Clone)]
 pub struct Layer {
-    /// Format id from the registry ([`formats`](crate::formats)), or [`INPUT`] / [`RAW`].
+    /// Format id from the registry ([`formats()`](crate::formats())), or [`INPUT`] / [`RAW`].
     pub format: String,
     /// Variant of the format, when it has several (`newc` for cpio, `gnu` for tar, ...).
     pub variant: Option<String>,
