@@ -24,10 +24,11 @@
 //! and shared subtrees cannot multiply the work), inodes, the id (uid/gid) tables and the
 //! fragment table. Metadata blocks are decoded once, bounded to 8 KiB each and 256 MiB in
 //! total. Regular files are read from their block lists and fragments; sparse blocks are
-//! zeros; every byte is reserved from the budget before decoding (in tree order, so what a
-//! limit cuts is deterministic) and decoded on up to four threads (see `data`). Hard links
-//! (entries naming one inode) and identical files (`mksquashfs` deduplication) share one
-//! decoded [`Blob`]. Symlinks keep their targets, device nodes, FIFOs and sockets are
+//! zeros; every byte is reserved from the budget while the tree is built (in tree order, so
+//! what a limit cuts is deterministic). The data itself is decoded on demand: each file's
+//! node holds a deferred content, which the unpack driver decodes a window at a time on up to
+//! four threads (see `data`), recording damage then. Hard links (entries naming one inode)
+//! and identical files (`mksquashfs` deduplication) share one deferred content. Symlinks keep their targets, device nodes, FIFOs and sockets are
 //! recorded, and modes, owners and modification times are kept exactly. Names go to the tree
 //! as found; the tree neutralises `..`, `/` and control characters and records the anomaly.
 //!
