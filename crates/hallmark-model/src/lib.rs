@@ -37,6 +37,12 @@ pub mod vulns;
 
 pub use evidence::{Evidence, Finding, Outcome};
 pub use inventory::{FileEntry, sbom_file_name};
+pub use location::{Layer, Location, Transport};
+pub use report::{
+    Assurance, CatalogRef, ImageSummary, Input, PrincipleSummary, Provenance,
+    REPORT_SCHEMA_VERSION, Report, RequirementResult, Summary, ToolInfo, report_schema,
+};
+pub use verdict::{EvidenceKind, Severity, Verdict, VerdictCounts};
 
 /// Lowercase hexadecimal of `bytes` (digests, fingerprints, random tokens).
 pub fn hex(bytes: &[u8]) -> String {
@@ -48,9 +54,3 @@ pub fn hex(bytes: &[u8]) -> String {
             s
         })
 }
-pub use location::{Layer, Location, Transport};
-pub use report::{
-    Assurance, CatalogRef, ImageSummary, Input, PrincipleSummary, Provenance,
-    REPORT_SCHEMA_VERSION, Report, RequirementResult, Summary, ToolInfo, report_schema,
-};
-pub use verdict::{EvidenceKind, Severity, Verdict, VerdictCounts};

@@ -128,22 +128,19 @@ pub(crate) trait Source: Send + Sync {
 pub(crate) struct Decoded {
     /// The bytes produced (shorter than planned when decoding failed or was stopped).
     pub content: Blob,
+    /// What else came of the decoding.
+    pub outcome: Settled,
+}
+
+/// What came of decoding a deferred file, taken from its first decoding under the unpack's
+/// budget.
+#[derive(Debug, Default)]
+pub(crate) struct Settled {
     /// Damage found, at an offset of the layer.
     pub error: Option<LayerError>,
     /// Whether the time limit stopped decoding.
     pub timed_out: bool,
-    /// Bytes reserved for the file and not produced.
-    pub refund: u64,
-}
-
-/// What became of a deferred file the first time it was decoded under the unpack's budget.
-#[derive(Debug)]
-pub(crate) struct Settled {
-    /// Damage found.
-    pub error: Option<LayerError>,
-    /// Whether the time limit stopped decoding.
-    pub timed_out: bool,
-    /// Bytes reserved and not produced, to give back to the budget.
+    /// Bytes reserved for the file and not produced, to give back to the budget.
     pub refund: u64,
 }
 
@@ -944,11 +941,7 @@ fn load_many(nodes: &[&Node], budget: &Budget) -> Vec<Option<Loaded>> {
                 continue;
             };
             let fresh = deferred.slot.settled.set(result.content.len()).is_ok();
-            let settled = fresh.then(|| Settled {
-                error: result.error.take(),
-                timed_out: result.timed_out,
-                refund: result.refund,
-            });
+            let settled = fresh.then(|| std::mem::take(&mut result.outcome));
             let content = deferred.cut(result.content.clone());
             if let Some(slot) = out.get_mut(index) {
                 *slot = Some(Loaded { content, settled });

@@ -15,8 +15,9 @@
 //! default and botnet entry, and the few most common passwords (about 350 in all, the entries
 //! above the dictionary's `#= extended` marker). That is what "no universal default
 //! credentials" asks about, and it keeps a slow hash (SHA-512-crypt: about 0.8 ms a test, or
-//! 0.16 ms with eight at a time on AVX-512; see [`sha512_crypt`]) to a fraction of a second. [`Depth::Full`] adds the rest of the user-name variants and the
-//! dictionary's common passwords and keyboard and digit patterns (about 3,300 in all).
+//! 0.16 ms with eight at a time on AVX-512; see [`sha512_crypt`]) to a fraction of a second.
+//! [`Depth::Full`] adds the rest of the user-name variants and the dictionary's common
+//! passwords and keyboard and digit patterns (about 3,300 in all).
 //!
 //! For DES, which reads only the first 8 characters, candidates that agree on those are tried
 //! once.

@@ -64,7 +64,7 @@ use crate::bytes::Endian;
 use crate::format::{Context, Extracted, Format, FormatKind, Magic, Output, Rejected};
 use crate::layer::LayerError;
 use crate::limits::{Budget, LimitKind};
-use crate::tree::{Decoded, Deferred, Entry, EntryKind, MAX_PATH_BYTES, Source};
+use crate::tree::{Decoded, Deferred, Entry, EntryKind, MAX_PATH_BYTES, Settled, Source};
 
 use compress::{Decoder, Method};
 use data::{Job, Tail};
@@ -575,9 +575,11 @@ impl Source for FileData {
                 };
                 Decoded {
                     content: result.content,
-                    error,
-                    timed_out,
-                    refund: granted.saturating_sub(produced),
+                    outcome: Settled {
+                        error,
+                        timed_out,
+                        refund: granted.saturating_sub(produced),
+                    },
                 }
             })
             .collect()
