@@ -91,88 +91,106 @@ pub(crate) fn pump(
     consumed: &dyn Fn() -> u64,
     cx: &mut Context<'_>,
 ) -> Flow {
-    let limits = cx.limits().clone();
-    let chunk = u64::try_from(CHUNK_BYTES).unwrap_or(u64::MAX);
     loop {
         let produced = u64::try_from(out.len()).unwrap_or(u64::MAX);
-        if cx.time_up("decompressing") {
-            return Flow::Limit;
+        if let Some(flow) = pump_chunk(reader, out, produced, consumed, cx) {
+            return flow;
         }
-        if produced > limits.ratio_floor_bytes {
-            let input = consumed().max(1);
-            let ratio = produced.checked_div(input).unwrap_or(produced);
-            if ratio > limits.max_ratio {
-                cx.truncate(
-                    LimitKind::Ratio,
-                    format!(
-                        "stopped after {produced} bytes of output from {input} compressed bytes \
-                         (ratio {ratio}:1, limit {}:1)",
-                        limits.max_ratio
-                    ),
-                );
-                return Flow::Limit;
-            }
+    }
+}
+
+/// One step of [`pump`]: appends at most one chunk of output to `out`, `produced` being the
+/// layer's output before it (which `out` need not hold). `None` while the stream goes on.
+fn pump_chunk(
+    reader: &mut dyn Read,
+    out: &mut Vec<u8>,
+    produced: u64,
+    consumed: &dyn Fn() -> u64,
+    cx: &mut Context<'_>,
+) -> Option<Flow> {
+    let limits = cx.limits();
+    let (max_ratio, ratio_floor, max_file) = (
+        limits.max_ratio,
+        limits.ratio_floor_bytes,
+        limits.max_file_bytes,
+    );
+    let chunk = u64::try_from(CHUNK_BYTES).unwrap_or(u64::MAX);
+    if cx.time_up("decompressing") {
+        return Some(Flow::Limit);
+    }
+    if produced > ratio_floor {
+        let input = consumed().max(1);
+        let ratio = produced.checked_div(input).unwrap_or(produced);
+        if ratio > max_ratio {
+            cx.truncate(
+                LimitKind::Ratio,
+                format!(
+                    "stopped after {produced} bytes of output from {input} compressed bytes \
+                     (ratio {ratio}:1, limit {max_ratio}:1)"
+                ),
+            );
+            return Some(Flow::Limit);
         }
-        let file_left = limits.max_file_bytes.saturating_sub(produced);
-        // Small first steps: most candidates at arbitrary offsets fail within a few bytes, and
-        // a large zero-filled buffer per attempt would dominate the scan.
-        let step = produced.clamp(FIRST_STEP, chunk);
-        let want = step.min(file_left);
-        let granted = if want == 0 { 0 } else { cx.budget.grant(want) };
-        if granted == 0 {
-            // At a limit. The stream may end exactly here, which is not a truncation.
-            let mut probe = [0u8; 1];
-            return match read_retrying(reader, &mut probe) {
-                Ok(0) => Flow::End,
-                Ok(_) => {
-                    let (limit, detail) = if file_left == 0 {
-                        (
-                            LimitKind::FileBytes,
-                            format!("stream cut at {produced} bytes"),
-                        )
-                    } else {
-                        (
-                            LimitKind::TotalBytes,
-                            format!("stream cut at {produced} bytes: total output budget spent"),
-                        )
-                    };
-                    cx.truncate(limit, detail);
-                    Flow::Limit
-                }
-                Err(e) => Flow::Failed(e),
-            };
-        }
-        let granted_len = usize::try_from(granted).unwrap_or(CHUNK_BYTES);
-        let start = out.len();
-        out.resize(start.saturating_add(granted_len), 0);
-        let mut filled = 0usize;
-        let result = loop {
-            let Some(buf) = out.get_mut(start.saturating_add(filled)..) else {
-                break Ok(());
-            };
-            if buf.is_empty() {
-                break Ok(());
+    }
+    let file_left = max_file.saturating_sub(produced);
+    // Small first steps: most candidates at arbitrary offsets fail within a few bytes, and
+    // a large zero-filled buffer per attempt would dominate the scan.
+    let step = produced.clamp(FIRST_STEP, chunk);
+    let want = step.min(file_left);
+    let granted = if want == 0 { 0 } else { cx.budget.grant(want) };
+    if granted == 0 {
+        // At a limit. The stream may end exactly here, which is not a truncation.
+        let mut probe = [0u8; 1];
+        return Some(match read_retrying(reader, &mut probe) {
+            Ok(0) => Flow::End,
+            Ok(_) => {
+                let (limit, detail) = if file_left == 0 {
+                    (
+                        LimitKind::FileBytes,
+                        format!("stream cut at {produced} bytes"),
+                    )
+                } else {
+                    (
+                        LimitKind::TotalBytes,
+                        format!("stream cut at {produced} bytes: total output budget spent"),
+                    )
+                };
+                cx.truncate(limit, detail);
+                Flow::Limit
             }
-            // Bounded reads: a decoder that fails inside a read loses that read's output, so
-            // keep each one small to salvage as much of a damaged stream as possible.
-            let len = buf.len().min(READ_BYTES);
-            let Some(buf) = buf.get_mut(..len) else {
-                break Ok(());
-            };
-            match read_retrying(reader, buf) {
-                Ok(0) => break Ok(()),
-                Ok(n) => filled = filled.saturating_add(n),
-                Err(e) => break Err(e),
-            }
+            Err(e) => Flow::Failed(e),
+        });
+    }
+    let granted_len = usize::try_from(granted).unwrap_or(CHUNK_BYTES);
+    let start = out.len();
+    out.resize(start.saturating_add(granted_len), 0);
+    let mut filled = 0usize;
+    let result = loop {
+        let Some(buf) = out.get_mut(start.saturating_add(filled)..) else {
+            break Ok(());
         };
-        out.truncate(start.saturating_add(filled));
-        let filled_u64 = u64::try_from(filled).unwrap_or(u64::MAX);
-        cx.budget.refund(granted.saturating_sub(filled_u64));
-        match result {
-            Err(e) => return Flow::Failed(e),
-            Ok(()) if filled < granted_len => return Flow::End,
-            Ok(()) => {}
+        if buf.is_empty() {
+            break Ok(());
         }
+        // Bounded reads: a decoder that fails inside a read loses that read's output, so
+        // keep each one small to salvage as much of a damaged stream as possible.
+        let len = buf.len().min(READ_BYTES);
+        let Some(buf) = buf.get_mut(..len) else {
+            break Ok(());
+        };
+        match read_retrying(reader, buf) {
+            Ok(0) => break Ok(()),
+            Ok(n) => filled = filled.saturating_add(n),
+            Err(e) => break Err(e),
+        }
+    };
+    out.truncate(start.saturating_add(filled));
+    let filled_u64 = u64::try_from(filled).unwrap_or(u64::MAX);
+    cx.budget.refund(granted.saturating_sub(filled_u64));
+    match result {
+        Err(e) => Some(Flow::Failed(e)),
+        Ok(()) if filled < granted_len => Some(Flow::End),
+        Ok(()) => None,
     }
 }
 
@@ -243,7 +261,7 @@ impl<B: Blocks> Read for BlockReader<B> {
 /// zstd and LZ4 frames, lzop files) decoded into one output. Saying what a member is and how
 /// to decode one is the whole format: the [`Format`] implementation below probes with
 /// [`is_member`](MemberStream::is_member) and extracts with [`decode_members`].
-pub(crate) trait MemberStream: Sync {
+pub(crate) trait MemberStream: Sync + 'static {
     /// Stable id ([`Format::id`]).
     const ID: &'static str;
     /// One-line description ([`Format::description`]).
@@ -291,71 +309,165 @@ impl<T: MemberStream> Format for T {
     }
 
     fn extract(&self, data: &Blob, cx: &mut Context<'_>) -> Result<Extracted, Rejected> {
-        let mut extracted = decode_members::<T>(data, cx)?;
-        extracted.variant = T::variant(data);
-        Ok(extracted)
+        decode_members::<T>(data, cx)
+    }
+
+    fn stream<'a>(&self, data: &'a [u8]) -> Option<Box<dyn Stream + 'a>> {
+        Some(Box::new(Members::<T>::new(data)))
+    }
+}
+
+/// A compressed stream decoded a chunk at a time, for a reader that cannot hold all of a
+/// large output (see `stream`). Driving it to the end into one buffer is exactly what the
+/// format's [`Format::extract`] does.
+pub(crate) trait Stream {
+    /// Appends the next chunk of output (possibly none) to `out`; `Ok(false)` once the stream
+    /// is finished, after which nothing more is appended. `Err` rejects the candidate (no
+    /// member decoded).
+    fn pull(&mut self, out: &mut Vec<u8>, cx: &mut Context<'_>) -> Result<bool, Rejected>;
+    /// Output produced so far.
+    fn produced(&self) -> u64;
+    /// The stream's extent in its parent, once finished.
+    fn consumed(&self) -> u64;
+    /// The variant, as [`Extracted::variant`].
+    fn variant(&self) -> Option<&'static str>;
+}
+
+/// The members of a [`MemberStream`] decoded one after the other as one output. A first
+/// member that fails before producing any output rejects the candidate; damage after that is
+/// recorded and what was decoded is kept. A later "member" that fails without output is a
+/// false continuation and is left out of the extent.
+pub(crate) struct Members<'a, T> {
+    data: &'a [u8],
+    tracked: Tracked<'a>,
+    reader: Option<Box<dyn Read + 'a>>,
+    /// Output of all members so far.
+    produced: u64,
+    /// Output when the current member started.
+    member_start: u64,
+    /// Members decoded to their end.
+    count: usize,
+    /// End of the last member decoded (or of the damage).
+    end: usize,
+    finished: bool,
+    format: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<'a, T: MemberStream> Members<'a, T> {
+    pub(crate) fn new(data: &'a [u8]) -> Members<'a, T> {
+        Members {
+            data,
+            tracked: Tracked::new(data),
+            reader: None,
+            produced: 0,
+            member_start: 0,
+            count: 0,
+            end: 0,
+            finished: false,
+            format: std::marker::PhantomData,
+        }
+    }
+
+    /// Handles the end of the current member; true when another member follows.
+    fn member_ended(&mut self, flow: Flow, cx: &mut Context<'_>) -> Result<bool, Rejected> {
+        self.reader = None;
+        match flow {
+            Flow::End => {
+                self.end = self.tracked.pos();
+                self.count = self.count.saturating_add(1);
+                let rest = self.data.get(self.end..).unwrap_or(&[]);
+                let next = self.end.saturating_add(T::padding(rest));
+                if next < self.data.len() && T::is_member(self.data.get(next..).unwrap_or(&[])) {
+                    self.tracked.set_pos(next);
+                    return Ok(true);
+                }
+            }
+            Flow::Limit => self.end = self.tracked.pos(),
+            Flow::Failed(e) => {
+                if self.produced == self.member_start {
+                    if self.count == 0 {
+                        return Err(Rejected::new(e.to_string()));
+                    }
+                } else {
+                    self.end = self.tracked.pos();
+                    cx.error(
+                        u64::try_from(self.end).unwrap_or(u64::MAX),
+                        format!(
+                            "stream damaged after {} bytes of output: {e}",
+                            self.produced
+                        ),
+                    );
+                }
+            }
+        }
+        Ok(false)
+    }
+}
+
+impl<T: MemberStream> Stream for Members<'_, T> {
+    fn pull(&mut self, out: &mut Vec<u8>, cx: &mut Context<'_>) -> Result<bool, Rejected> {
+        if self.finished {
+            return Ok(false);
+        }
+        let flow = match self.reader.as_mut() {
+            Some(reader) => {
+                let before = out.len();
+                let position = self.tracked.clone();
+                let consumed = move || u64::try_from(position.pos()).unwrap_or(u64::MAX);
+                let flow = pump_chunk(&mut **reader, out, self.produced, &consumed, cx);
+                let added = u64::try_from(out.len().saturating_sub(before)).unwrap_or(u64::MAX);
+                self.produced = self.produced.saturating_add(added);
+                match flow {
+                    None => return Ok(true),
+                    Some(flow) => flow,
+                }
+            }
+            None => match T::open(self.data, self.tracked.clone()) {
+                Ok(reader) => {
+                    self.reader = Some(reader);
+                    self.member_start = self.produced;
+                    return Ok(true);
+                }
+                Err(e) if self.count > 0 => {
+                    // Nothing came of this member: a false continuation.
+                    self.member_start = self.produced;
+                    Flow::Failed(e)
+                }
+                Err(e) => Flow::Failed(e),
+            },
+        };
+        let another = self.member_ended(flow, cx);
+        self.finished = !matches!(another, Ok(true));
+        another.map(|_| !self.finished)
+    }
+
+    fn produced(&self) -> u64 {
+        self.produced
+    }
+
+    fn consumed(&self) -> u64 {
+        u64::try_from(self.end.max(1)).unwrap_or(u64::MAX)
+    }
+
+    fn variant(&self) -> Option<&'static str> {
+        T::variant(self.data)
     }
 }
 
 /// Decodes concatenated members into one output, which is the whole extraction of a
-/// [`MemberStream`]. A first member that fails before producing any output rejects the
-/// candidate; damage after that is recorded and what was decoded is kept. A later "member"
-/// that fails without output is a false continuation and is left out of the extent.
+/// [`MemberStream`] (see [`Members`]).
 fn decode_members<T: MemberStream>(
     data: &[u8],
     cx: &mut Context<'_>,
 ) -> Result<Extracted, Rejected> {
-    let tracked = Tracked::new(data);
+    let mut stream = Members::<T>::new(data);
     let mut out = Vec::new();
-    let mut count = 0usize;
-    let mut end = 0usize;
-    loop {
-        let out_before = out.len();
-        let flow = match T::open(data, tracked.clone()) {
-            Ok(mut reader) => {
-                let position = tracked.clone();
-                let consumed = move || u64::try_from(position.pos()).unwrap_or(u64::MAX);
-                pump(&mut *reader, &mut out, &consumed, cx)
-            }
-            Err(e) => Flow::Failed(e),
-        };
-        match flow {
-            Flow::End => {
-                end = tracked.pos();
-                count = count.saturating_add(1);
-                let rest = data.get(end..).unwrap_or(&[]);
-                let next = end.saturating_add(T::padding(rest));
-                if next < data.len() && T::is_member(data.get(next..).unwrap_or(&[])) {
-                    tracked.set_pos(next);
-                    continue;
-                }
-                break;
-            }
-            Flow::Limit => {
-                end = tracked.pos();
-                break;
-            }
-            Flow::Failed(e) => {
-                if out.len() == out_before {
-                    if count == 0 {
-                        return Err(Rejected::new(e.to_string()));
-                    }
-                    break;
-                }
-                end = tracked.pos();
-                cx.error(
-                    u64::try_from(end).unwrap_or(u64::MAX),
-                    format!("stream damaged after {} bytes of output: {e}", out.len()),
-                );
-                break;
-            }
-        }
-    }
+    while stream.pull(&mut out, cx)? {}
     out.shrink_to_fit();
     Ok(Extracted {
-        consumed: u64::try_from(end.max(1)).unwrap_or(u64::MAX),
+        consumed: stream.consumed(),
         output: Output::Blob(Blob::from(out)),
-        variant: None,
+        variant: stream.variant(),
     })
 }
 

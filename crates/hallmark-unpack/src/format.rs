@@ -6,6 +6,7 @@ use std::ops::ControlFlow;
 use serde::Serialize;
 
 use crate::blob::Blob;
+use crate::decode::Stream;
 use crate::layer::LayerError;
 use crate::limits::{Budget, LayerPath, LimitKind, Limits, Truncation};
 use crate::tree::{Added, AnomalyKind, Entry, FileTree};
@@ -65,6 +66,8 @@ pub(crate) enum Output {
     Blob(Blob),
     /// A file tree (an archive or filesystem).
     Tree(FileTree),
+    /// A compressed stream too large to hold, whose output was scanned as it was decoded.
+    Streamed(crate::stream::Streamed),
 }
 
 /// A validated candidate.
@@ -95,6 +98,12 @@ pub(crate) trait Format: Sync {
     /// `Err` means "not this format after all": the bytes stay unidentified. Damage after a
     /// valid start is an `Ok` with errors recorded in `cx`.
     fn extract(&self, data: &Blob, cx: &mut Context<'_>) -> Result<Extracted, Rejected>;
+
+    /// For a compressed stream: the same extraction a chunk at a time, so a reader of its
+    /// output need not hold all of it. `None` for formats that only extract whole.
+    fn stream<'a>(&self, _data: &'a [u8]) -> Option<Box<dyn Stream + 'a>> {
+        None
+    }
 
     /// Public description.
     fn info(&self) -> FormatInfo {

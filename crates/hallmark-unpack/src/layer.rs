@@ -50,6 +50,11 @@ pub struct Layer {
     /// Bytes this layer produced: the decompressed stream, the raw region, or the input.
     /// Archives and filesystems expose their files through [`tree`](Layer::tree) instead.
     pub content: Option<Blob>,
+    /// Set when the layer's output was too large to hold and was scanned as it was decoded
+    /// (a large compressed archive, with [content on
+    /// demand](crate::Unpacker::content_on_demand)): its length. [`content`](Layer::content)
+    /// is `None` then; the archive's files decode again when read.
+    pub streamed: Option<u64>,
     /// Files of an archive or filesystem layer.
     pub tree: Option<FileTree>,
     /// Layers found inside this one, in order.
@@ -69,6 +74,7 @@ impl Layer {
             size,
             name: name.map(str::to_owned),
             content: None,
+            streamed: None,
             tree: None,
             children: Vec::new(),
             truncations: Vec::new(),
@@ -127,6 +133,9 @@ impl Layer {
             if self.format != RAW && self.format != INPUT {
                 write!(out, " -> {} bytes", content.len())?;
             }
+        }
+        if let Some(produced) = self.streamed {
+            write!(out, " -> {produced} bytes")?;
         }
         if let Some(tree) = &self.tree {
             write!(

@@ -58,6 +58,7 @@ mod decode;
 mod error;
 mod format;
 mod formats;
+mod forward;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod layer;
@@ -65,6 +66,7 @@ pub mod limits;
 pub mod materialize;
 mod payload;
 mod scan;
+mod stream;
 #[cfg(test)]
 mod testkit;
 #[cfg(test)]

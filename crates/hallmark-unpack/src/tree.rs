@@ -121,6 +121,12 @@ pub(crate) trait Source: Send + Sync {
     /// Decodes the files `keys` (sorted, distinct), in parallel where it pays; one result per
     /// key, in order. Decoding stops early when `budget`'s time is up.
     fn decode(&self, keys: &[usize], budget: &Budget) -> Vec<Decoded>;
+
+    /// Whether files are best read in key order (a stream decoded from its start), rather
+    /// than in path order.
+    fn sequential(&self) -> bool {
+        false
+    }
 }
 
 /// One file decoded by a [`Source`].
@@ -813,20 +819,28 @@ impl FileTree {
         })
     }
 
-    /// Calls `f` with every regular file (and, with `links`, every hard link) in path order
-    /// and its content, decoding deferred content [`WINDOW_BYTES`] at a time, in one batch
-    /// per source, under `budget`. The first decoding of a deferred file settles it: its
-    /// outcome comes once, with that file's first occurrence. `f` may stop the walk.
+    /// Calls `f` with every regular file (and, with `links`, every hard link) and its content,
+    /// in path order (in key order for content of a [sequential](Source::sequential) source),
+    /// decoding deferred content [`WINDOW_BYTES`] at a time, in one batch per source, under
+    /// `budget`. The first decoding of a deferred file settles it: its outcome comes once,
+    /// with that file's first occurrence. `f` may stop the walk.
     pub(crate) fn for_each_file(
         &self,
         links: bool,
         budget: &Budget,
         mut f: impl FnMut(&Node, Loaded) -> ControlFlow<()>,
     ) {
-        let files: Vec<&Node> = self
+        let mut files: Vec<&Node> = self
             .iter()
             .filter(|n| n.is_file() || (links && matches!(n.kind, NodeKind::Hardlink { .. })))
             .collect();
+        let sequential = |node: &&Node| match &node.content {
+            Some(Content::Deferred(d)) if d.source.sequential() => Some(d.key),
+            _ => None,
+        };
+        if files.iter().any(|node| sequential(node).is_some()) {
+            files.sort_by_key(|node| sequential(node).unwrap_or(usize::MAX));
+        }
         let mut windows: Vec<&[&Node]> = Vec::new();
         let mut rest = files.as_slice();
         while !rest.is_empty() {

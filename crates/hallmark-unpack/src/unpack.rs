@@ -2,18 +2,19 @@
 
 use std::fs::File;
 use std::io::Read;
-use std::ops::ControlFlow;
+use std::ops::{ControlFlow, Range};
 use std::path::Path;
 use std::time::Duration;
 
 use crate::blob::Blob;
 use crate::bytes::to_u64;
 use crate::error::UnpackError;
-use crate::format::{Context, FormatKind, Output};
+use crate::format::{Context, Extracted, Format, FormatKind, Output, Rejected};
 use crate::formats::FORMATS;
 use crate::layer::{INPUT, Layer, LayerError, RAW};
 use crate::limits::{Budget, LayerPath, LimitKind, Limits, Truncation};
 use crate::scan;
+use crate::stream::{self, Scanner};
 use crate::tree::{FileTree, Node, PathAnomaly};
 
 /// Unpacks images under a set of [`Limits`].
@@ -21,6 +22,9 @@ use crate::tree::{FileTree, Node, PathAnomaly};
 pub struct Unpacker {
     limits: Limits,
     on_demand: bool,
+    /// Output size from which a large compressed archive is read as it is decoded (with
+    /// content on demand); `None` for the default.
+    stream_from: Option<usize>,
 }
 
 /// Figures about one unpack.
@@ -53,6 +57,7 @@ impl Unpacker {
         Unpacker {
             limits,
             on_demand: false,
+            stream_from: None,
         }
     }
 
@@ -63,8 +68,20 @@ impl Unpacker {
     /// input and two such windows rather than the unpacked size: the choice for one pass over
     /// the files, such as [`unpack_into`](crate::unpack_into). Without (the default), they
     /// stay in memory for collectors that read files many times.
+    ///
+    /// With content on demand, a compressed tar archive whose output passes 64 MiB is also
+    /// not held whole: it is read as it is decoded, and its files are decoded again when
+    /// scanned or read (see [`Layer::streamed`]).
     pub fn content_on_demand(mut self, on_demand: bool) -> Unpacker {
         self.on_demand = on_demand;
+        self
+    }
+
+    /// Sets the output size from which a compressed archive is read as it is decoded
+    /// (64 MiB by default). For tests, which use small archives.
+    #[doc(hidden)]
+    pub fn stream_from(mut self, bytes: usize) -> Unpacker {
+        self.stream_from = Some(bytes);
         self
     }
 
@@ -136,6 +153,7 @@ impl Unpacker {
             budget: &budget,
             max_depth: self.limits.effective_max_depth(),
             keep: !self.on_demand,
+            stream_from: self.stream_from.unwrap_or(stream::STREAM_FROM),
             sink,
         };
         let _ = budget.take_entries(1);
@@ -190,6 +208,8 @@ struct Driver<'a, 's> {
     max_depth: u32,
     /// Whether deferred file contents stay in memory once scanned.
     keep: bool,
+    /// Output size from which a compressed archive is read as decoded (unless `keep`).
+    stream_from: usize,
     sink: Option<&'s mut dyn Sink>,
 }
 
@@ -208,6 +228,33 @@ impl Driver<'_, '_> {
         notes: &mut Vec<Truncation>,
         errors: &mut Vec<LayerError>,
     ) {
+        let region = Region {
+            blob,
+            base: 0,
+            after_layer: false,
+        };
+        self.scan_region(region, name, depth, parent, children, notes, errors);
+    }
+
+    /// [`scan`](Driver::scan) of `region.blob`, which sits at `region.base` of the bytes
+    /// the offsets are given in; with `after_layer`, a layer was found just before it (so its
+    /// unidentified bytes become a raw layer even when nothing else is found).
+    #[allow(clippy::too_many_arguments)]
+    fn scan_region(
+        &mut self,
+        region: Region<'_>,
+        name: Option<&str>,
+        depth: u32,
+        parent: &LayerPath,
+        children: &mut Vec<Layer>,
+        notes: &mut Vec<Truncation>,
+        errors: &mut Vec<LayerError>,
+    ) {
+        let Region {
+            blob,
+            base,
+            after_layer,
+        } = region;
         if self.budget.time_up() {
             note(
                 notes,
@@ -253,7 +300,7 @@ impl Driver<'_, '_> {
             if !format.probe(&sub) {
                 continue;
             }
-            let offset = to_u64(candidate.start);
+            let offset = to_u64(base.saturating_add(candidate.start));
             if self.budget.time_up() {
                 note(
                     notes,
@@ -301,10 +348,14 @@ impl Driver<'_, '_> {
             }
             let path = parent.child(format.id(), offset, name);
             let mut cx = Context::new(self.budget, path.clone());
-            let Ok(extracted) = format.extract(&sub, &mut cx) else {
+            let next_depth = depth.saturating_add(1);
+            let Ok(extracted) = self.extract(*format, &sub, &mut cx, next_depth) else {
                 continue;
             };
-            let _ = self.budget.take_entries(1);
+            if !matches!(extracted.output, Output::Streamed(_)) {
+                // A streamed layer took its entry before reading its output.
+                let _ = self.budget.take_entries(1);
+            }
             let mut consumed = usize::try_from(extracted.consumed)
                 .unwrap_or(usize::MAX)
                 .clamp(1, sub.len().max(1));
@@ -315,13 +366,12 @@ impl Driver<'_, '_> {
                 consumed = sub.len().max(1);
             }
             if candidate.start > pos {
-                found.push(self.raw(blob, pos, candidate.start, name));
+                found.push(self.raw(blob, base, pos..candidate.start, name));
             }
             let mut layer = Layer::new(format.id(), offset, to_u64(consumed), name);
             layer.variant = extracted.variant.map(str::to_owned);
             layer.truncations = cx.truncations;
             layer.errors = cx.errors;
-            let next_depth = depth.saturating_add(1);
             match extracted.output {
                 Output::Blob(out) => {
                     let mut inner = Vec::new();
@@ -343,12 +393,18 @@ impl Driver<'_, '_> {
                     layer.children = inner;
                     layer.tree = Some(tree);
                 }
+                Output::Streamed(streamed) => {
+                    layer.children = streamed.children;
+                    layer.streamed = Some(streamed.produced);
+                    layer.truncations.extend(streamed.truncations);
+                    layer.errors.extend(streamed.errors);
+                }
             }
             found.push(layer);
             pos = candidate.start.saturating_add(consumed);
         }
-        if !found.is_empty() && pos < blob.len() {
-            found.push(self.raw(blob, pos, blob.len(), name));
+        if (after_layer || !found.is_empty()) && pos < blob.len() {
+            found.push(self.raw(blob, base, pos..blob.len(), name));
         }
         children.append(&mut found);
     }
@@ -404,14 +460,76 @@ impl Driver<'_, '_> {
                 "stopped while decoding file data".into(),
             );
         }
+        // Files of a sequential source come in archive order; their layers go in path
+        // order, as for any tree.
+        children.sort_by(|a, b| a.name.cmp(&b.name));
         tree.settle_sizes();
     }
 
-    fn raw(&self, blob: &Blob, start: usize, end: usize, name: Option<&str>) -> Layer {
+    /// The unidentified bytes `range` of `blob` (at `base` of its parent's bytes).
+    fn raw(&self, blob: &Blob, base: usize, range: Range<usize>, name: Option<&str>) -> Layer {
         let _ = self.budget.take_entries(1);
-        let mut layer = Layer::new(RAW, to_u64(start), to_u64(end.saturating_sub(start)), name);
-        layer.content = blob.slice(start..end);
+        let offset = to_u64(base.saturating_add(range.start));
+        let mut layer = Layer::new(RAW, offset, to_u64(range.len()), name);
+        layer.content = blob.slice(range);
         layer
+    }
+
+    /// Extracts a candidate of `format`; `depth` is the depth of the layers found in what it
+    /// produces. With content on demand, a compressed stream goes through
+    /// [`stream::extract`], which reads a large archive as it is decoded.
+    fn extract(
+        &mut self,
+        format: &'static dyn Format,
+        data: &Blob,
+        cx: &mut Context<'_>,
+        depth: u32,
+    ) -> Result<Extracted, Rejected> {
+        if !self.keep {
+            if let Some(decoder) = format.stream(data) {
+                let stream_from = self.stream_from;
+                return stream::extract(self, format, data, decoder, cx, depth, stream_from);
+            }
+        }
+        format.extract(data, cx)
+    }
+}
+
+/// Bytes to scan, and where they sit (see [`Driver::scan_region`]).
+#[derive(Clone, Copy)]
+struct Region<'b> {
+    blob: &'b Blob,
+    base: usize,
+    after_layer: bool,
+}
+
+impl Scanner for Driver<'_, '_> {
+    fn may_extract(&self, depth: u32) -> bool {
+        !self.budget.time_up() && depth <= self.max_depth && self.budget.remaining_entries() > 0
+    }
+
+    fn scan_tree(&mut self, tree: &mut FileTree, depth: u32, path: &LayerPath, layer: &mut Layer) {
+        let mut inner = Vec::new();
+        self.scan_files(tree, depth, path, &mut inner, layer);
+        layer.children = inner;
+    }
+
+    fn scan_rest(
+        &mut self,
+        rest: &Blob,
+        base: usize,
+        depth: u32,
+        parent: &LayerPath,
+        children: &mut Vec<Layer>,
+        notes: &mut Vec<Truncation>,
+        errors: &mut Vec<LayerError>,
+    ) {
+        let region = Region {
+            blob: rest,
+            base,
+            after_layer: true,
+        };
+        self.scan_region(region, None, depth, parent, children, notes, errors);
     }
 }
 

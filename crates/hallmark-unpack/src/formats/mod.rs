@@ -40,6 +40,8 @@ mod zstd;
 
 use crate::format::{Format, FormatInfo};
 
+pub(crate) use tar::read as read_tar;
+
 /// Every format, sorted by id.
 pub(crate) static FORMATS: &[&dyn Format] = &[
     &android_sparse::AndroidSparseFormat,
@@ -118,14 +120,14 @@ pub(crate) mod tests {
     pub(crate) fn output_bytes(extracted: &Extracted) -> Vec<u8> {
         match &extracted.output {
             Output::Blob(blob) => blob.to_vec(),
-            Output::Tree(_) => panic!("expected a blob"),
+            _ => panic!("expected a blob"),
         }
     }
 
     pub(crate) fn output_tree(extracted: &Extracted) -> &FileTree {
         match &extracted.output {
             Output::Tree(tree) => tree,
-            Output::Blob(_) => panic!("expected a tree"),
+            _ => panic!("expected a tree"),
         }
     }
 

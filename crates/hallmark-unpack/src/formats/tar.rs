@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use crate::blob::Blob;
 use crate::format::{Context, Extracted, Format, FormatKind, Magic, Output, Rejected};
+use crate::forward::{ArchiveBytes, InMemory};
 use crate::tree::{Entry, EntryKind};
 
 /// tar with a `ustar` magic at offset 257 (ustar, GNU and pax; old v7 archives have no magic
@@ -32,8 +33,9 @@ enum Dialect {
     Gnu,
 }
 
-fn header_at(data: &[u8], pos: usize) -> Option<&[u8]> {
-    data.get(pos..pos.checked_add(BLOCK)?)
+/// A copy of the header block at `pos`, if the archive has one there.
+fn header_at(data: &mut dyn ArchiveBytes, pos: usize) -> Option<[u8; BLOCK]> {
+    data.get(pos..pos.checked_add(BLOCK)?)?.try_into().ok()
 }
 
 fn field(header: &[u8], start: usize, len: usize) -> &[u8] {
@@ -162,221 +164,238 @@ impl Format for TarFormat {
     }
 
     fn probe(&self, data: &[u8]) -> bool {
-        header_at(data, 0).is_some_and(|h| dialect(h).is_some() && checksum_ok(h))
+        data.get(..BLOCK)
+            .is_some_and(|h| dialect(h).is_some() && checksum_ok(h))
     }
 
     fn extract(&self, data: &Blob, cx: &mut Context<'_>) -> Result<Extracted, Rejected> {
-        let first = header_at(data, 0).ok_or_else(|| Rejected::new("short header"))?;
-        let dialect = dialect(first).ok_or_else(|| Rejected::new("no ustar magic"))?;
-        if !checksum_ok(first) {
-            return Err(Rejected::new("bad header checksum"));
+        read(&mut InMemory(data), cx)
+    }
+}
+
+/// Reads the archive at the start of `data`, forward only: every byte is asked for at most
+/// once after the parser said it is done with what comes before (see [`ArchiveBytes`]).
+pub(crate) fn read(
+    data: &mut dyn ArchiveBytes,
+    cx: &mut Context<'_>,
+) -> Result<Extracted, Rejected> {
+    let first = header_at(data, 0).ok_or_else(|| Rejected::new("short header"))?;
+    let dialect = dialect(&first).ok_or_else(|| Rejected::new("no ustar magic"))?;
+    if !checksum_ok(&first) {
+        return Err(Rejected::new("bad header checksum"));
+    }
+    let mut variant = match dialect {
+        Dialect::Ustar => "ustar",
+        Dialect::Gnu => "gnu",
+    };
+    let mut tree = cx.new_tree();
+    let mut pending = Pending::default();
+    let mut global: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+    let mut pos = 0usize;
+    let offset = |pos: usize| u64::try_from(pos).unwrap_or(u64::MAX);
+
+    loop {
+        if cx.time_up("reading tar headers") {
+            break;
         }
-        let mut variant = match dialect {
-            Dialect::Ustar => "ustar",
-            Dialect::Gnu => "gnu",
+        data.release(pos);
+        let Some(header) = header_at(data, pos) else {
+            let len = data.len_upto(pos.saturating_add(1));
+            if pos < len {
+                cx.error(offset(pos), "archive truncated inside a header");
+                pos = len;
+            } else {
+                cx.error(offset(pos), "archive ends without end-of-archive blocks");
+            }
+            break;
         };
-        let mut tree = cx.new_tree();
-        let mut pending = Pending::default();
-        let mut global: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
-        let mut pos = 0usize;
-        let offset = |pos: usize| u64::try_from(pos).unwrap_or(u64::MAX);
-
-        loop {
-            if cx.time_up("reading tar headers") {
-                break;
+        if header.iter().all(|&b| b == 0) {
+            // End of archive; swallow the zero blocks that pad the last record.
+            while header_at(data, pos).is_some_and(|h| h.iter().all(|&b| b == 0)) {
+                pos = pos.saturating_add(BLOCK);
+                data.release(pos);
             }
-            let Some(header) = header_at(data, pos) else {
-                if pos < data.len() {
-                    cx.error(offset(pos), "archive truncated inside a header");
-                    pos = data.len();
+            break;
+        }
+        if !checksum_ok(&header) {
+            cx.error(offset(pos), "bad header checksum: archive ends here");
+            break;
+        }
+        let typeflag = header.get(156).copied().unwrap_or(0);
+        let mut size = number(field(&header, 124, 12));
+        if let Some(pax_size) = pending.pax.get(&b"size"[..]).and_then(|v| pax_number(v)) {
+            if !matches!(typeflag, b'x' | b'g') {
+                size = Some(pax_size);
+            }
+        }
+        let Some(size) = size.and_then(|s| usize::try_from(s).ok()) else {
+            cx.error(offset(pos), "unreadable size field: archive ends here");
+            break;
+        };
+        let data_start = pos.saturating_add(BLOCK);
+        let mut blocks_after = 0usize;
+        if typeflag == b'S' && header.get(482).is_some_and(|&b| b != 0) {
+            // GNU sparse: extension headers follow, each flagging whether another does.
+            let mut ext = data_start;
+            while let Some(h) = header_at(data, ext) {
+                ext = ext.saturating_add(BLOCK);
+                blocks_after = blocks_after.saturating_add(BLOCK);
+                if h.get(504).is_none_or(|&b| b == 0) {
+                    break;
+                }
+            }
+        }
+        let content_start = data_start.saturating_add(blocks_after);
+        let content_end = content_start.saturating_add(size);
+        let padded = size.div_ceil(BLOCK).saturating_mul(BLOCK);
+        let next = content_start.saturating_add(padded);
+        let is_meta = matches!(typeflag, b'L' | b'K' | b'x' | b'g') && size <= MAX_META_BYTES;
+        if !is_meta {
+            // Only a metadata record's bytes are read here; a member's data is skipped.
+            data.release(content_end);
+        }
+        let available_len = data.len_upto(content_end).saturating_sub(content_start);
+        match typeflag {
+            b'L' | b'K' | b'x' | b'g' if size > MAX_META_BYTES => {
+                cx.error(
+                    offset(pos),
+                    format!("metadata record of {size} bytes skipped"),
+                );
+            }
+            b'L' => {
+                pending.long_name = Some(cstr(data.get_some(content_start..content_end)).to_vec())
+            }
+            b'K' => {
+                pending.long_link = Some(cstr(data.get_some(content_start..content_end)).to_vec())
+            }
+            b'x' | b'g' => {
+                variant = "pax";
+                let target = if typeflag == b'x' {
+                    &mut pending.pax
                 } else {
-                    cx.error(offset(pos), "archive ends without end-of-archive blocks");
-                }
-                break;
-            };
-            if header.iter().all(|&b| b == 0) {
-                // End of archive; swallow the zero blocks that pad the last record.
-                while header_at(data, pos).is_some_and(|h| h.iter().all(|&b| b == 0)) {
-                    pos = pos.saturating_add(BLOCK);
-                }
-                break;
-            }
-            if !checksum_ok(header) {
-                cx.error(offset(pos), "bad header checksum: archive ends here");
-                break;
-            }
-            let typeflag = header.get(156).copied().unwrap_or(0);
-            let mut size = number(field(header, 124, 12));
-            if let Some(pax_size) = pending.pax.get(&b"size"[..]).and_then(|v| pax_number(v)) {
-                if !matches!(typeflag, b'x' | b'g') {
-                    size = Some(pax_size);
+                    &mut global
+                };
+                if !parse_pax(data.get_some(content_start..content_end), target) {
+                    cx.error(offset(pos), "malformed pax header");
                 }
             }
-            let Some(size) = size.and_then(|s| usize::try_from(s).ok()) else {
-                cx.error(offset(pos), "unreadable size field: archive ends here");
-                break;
-            };
-            let data_start = pos.saturating_add(BLOCK);
-            let mut blocks_after = 0usize;
-            if typeflag == b'S' && header.get(482).is_some_and(|&b| b != 0) {
-                // GNU sparse: extension headers follow, each flagging whether another does.
-                let mut ext = data_start;
-                while let Some(h) = header_at(data, ext) {
-                    ext = ext.saturating_add(BLOCK);
-                    blocks_after = blocks_after.saturating_add(BLOCK);
-                    if h.get(504).is_none_or(|&b| b == 0) {
-                        break;
+            b'V' | b'M' => pending = Pending::default(),
+            _ => {
+                let meta = |key: &[u8]| {
+                    pending
+                        .pax
+                        .get(key)
+                        .or_else(|| global.get(key))
+                        .map(Vec::as_slice)
+                };
+                let name: Vec<u8> = if let Some(path) = meta(b"path") {
+                    path.to_vec()
+                } else if let Some(long) = &pending.long_name {
+                    long.clone()
+                } else {
+                    let name = cstr(field(&header, 0, 100));
+                    let prefix = cstr(field(&header, 345, 155));
+                    if dialect == Dialect::Ustar && !prefix.is_empty() {
+                        [prefix, b"/", name].concat()
+                    } else {
+                        name.to_vec()
                     }
-                }
-            }
-            let content_start = data_start.saturating_add(blocks_after);
-            let content_end = content_start.saturating_add(size);
-            let padded = size.div_ceil(BLOCK).saturating_mul(BLOCK);
-            let next = content_start.saturating_add(padded);
-            let available = data
-                .get(content_start..content_end.min(data.len()))
-                .unwrap_or(&[]);
-
-            match typeflag {
-                b'L' | b'K' | b'x' | b'g' if size > MAX_META_BYTES => {
+                };
+                let link: Vec<u8> = if let Some(path) = meta(b"linkpath") {
+                    path.to_vec()
+                } else if let Some(long) = &pending.long_link {
+                    long.clone()
+                } else {
+                    cstr(field(&header, 157, 100)).to_vec()
+                };
+                let uid = meta(b"uid")
+                    .and_then(pax_number)
+                    .or_else(|| number(field(&header, 108, 8)))
+                    .unwrap_or(0);
+                let gid = meta(b"gid")
+                    .and_then(pax_number)
+                    .or_else(|| number(field(&header, 116, 8)))
+                    .unwrap_or(0);
+                let mtime = meta(b"mtime")
+                    .and_then(pax_number)
+                    .or_else(|| number(field(&header, 136, 12)))
+                    .unwrap_or(0);
+                let mode = number(field(&header, 100, 8)).unwrap_or(0o644);
+                let device = || {
+                    let major = number(field(&header, 329, 8)).unwrap_or(0);
+                    let minor = number(field(&header, 337, 8)).unwrap_or(0);
+                    (
+                        u32::try_from(major).unwrap_or(u32::MAX),
+                        u32::try_from(minor).unwrap_or(u32::MAX),
+                    )
+                };
+                let kind = match typeflag {
+                    b'1' => EntryKind::Hardlink(link),
+                    b'2' => EntryKind::Symlink(link),
+                    b'3' => {
+                        let (major, minor) = device();
+                        EntryKind::CharDevice { major, minor }
+                    }
+                    b'4' => {
+                        let (major, minor) = device();
+                        EntryKind::BlockDevice { major, minor }
+                    }
+                    b'5' | b'D' => EntryKind::Dir,
+                    b'6' => EntryKind::Fifo,
+                    b'0' | 0 if name.ends_with(b"/") => EntryKind::Dir,
+                    // Regular, contiguous, GNU sparse (its stored data) and unknown types:
+                    // POSIX says unknown types read as regular files.
+                    _ => EntryKind::File,
+                };
+                if typeflag == b'S' {
                     cx.error(
                         offset(pos),
-                        format!("metadata record of {size} bytes skipped"),
+                        "GNU sparse member: stored data kept without its holes",
                     );
                 }
-                b'L' => pending.long_name = Some(cstr(available).to_vec()),
-                b'K' => pending.long_link = Some(cstr(available).to_vec()),
-                b'x' | b'g' => {
-                    variant = "pax";
-                    let target = if typeflag == b'x' {
-                        &mut pending.pax
-                    } else {
-                        &mut global
-                    };
-                    if !parse_pax(available, target) {
-                        cx.error(offset(pos), "malformed pax header");
-                    }
-                }
-                b'V' | b'M' => pending = Pending::default(),
-                _ => {
-                    let meta = |key: &[u8]| {
-                        pending
-                            .pax
-                            .get(key)
-                            .or_else(|| global.get(key))
-                            .map(Vec::as_slice)
-                    };
-                    let name: Vec<u8> = if let Some(path) = meta(b"path") {
-                        path.to_vec()
-                    } else if let Some(long) = &pending.long_name {
-                        long.clone()
-                    } else {
-                        let name = cstr(field(header, 0, 100));
-                        let prefix = cstr(field(header, 345, 155));
-                        if dialect == Dialect::Ustar && !prefix.is_empty() {
-                            [prefix, b"/", name].concat()
-                        } else {
-                            name.to_vec()
-                        }
-                    };
-                    let link: Vec<u8> = if let Some(path) = meta(b"linkpath") {
-                        path.to_vec()
-                    } else if let Some(long) = &pending.long_link {
-                        long.clone()
-                    } else {
-                        cstr(field(header, 157, 100)).to_vec()
-                    };
-                    let uid = meta(b"uid")
-                        .and_then(pax_number)
-                        .or_else(|| number(field(header, 108, 8)))
-                        .unwrap_or(0);
-                    let gid = meta(b"gid")
-                        .and_then(pax_number)
-                        .or_else(|| number(field(header, 116, 8)))
-                        .unwrap_or(0);
-                    let mtime = meta(b"mtime")
-                        .and_then(pax_number)
-                        .or_else(|| number(field(header, 136, 12)))
-                        .unwrap_or(0);
-                    let mode = number(field(header, 100, 8)).unwrap_or(0o644);
-                    let device = || {
-                        let major = number(field(header, 329, 8)).unwrap_or(0);
-                        let minor = number(field(header, 337, 8)).unwrap_or(0);
-                        (
-                            u32::try_from(major).unwrap_or(u32::MAX),
-                            u32::try_from(minor).unwrap_or(u32::MAX),
-                        )
-                    };
-                    let kind = match typeflag {
-                        b'1' => EntryKind::Hardlink(link),
-                        b'2' => EntryKind::Symlink(link),
-                        b'3' => {
-                            let (major, minor) = device();
-                            EntryKind::CharDevice { major, minor }
-                        }
-                        b'4' => {
-                            let (major, minor) = device();
-                            EntryKind::BlockDevice { major, minor }
-                        }
-                        b'5' | b'D' => EntryKind::Dir,
-                        b'6' => EntryKind::Fifo,
-                        b'0' | 0 if name.ends_with(b"/") => EntryKind::Dir,
-                        // Regular, contiguous, GNU sparse (its stored data) and unknown types:
-                        // POSIX says unknown types read as regular files.
-                        _ => EntryKind::File,
-                    };
-                    if typeflag == b'S' {
+                let mut entry = Entry::new(&name, kind.clone())
+                    .mode(u32::try_from(mode & 0o7777).unwrap_or(0o644))
+                    .owner(
+                        u32::try_from(uid).unwrap_or(u32::MAX),
+                        u32::try_from(gid).unwrap_or(u32::MAX),
+                    )
+                    .mtime(i64::try_from(mtime).unwrap_or(i64::MAX));
+                if kind == EntryKind::File {
+                    if available_len < size {
                         cx.error(
                             offset(pos),
-                            "GNU sparse member: stored data kept without its holes",
+                            format!(
+                                "member {} truncated: {available_len} of {size} bytes present",
+                                crate::tree::escape_path(&name),
+                            ),
                         );
                     }
-                    let mut entry = Entry::new(&name, kind.clone())
-                        .mode(u32::try_from(mode & 0o7777).unwrap_or(0o644))
-                        .owner(
-                            u32::try_from(uid).unwrap_or(u32::MAX),
-                            u32::try_from(gid).unwrap_or(u32::MAX),
-                        )
-                        .mtime(i64::try_from(mtime).unwrap_or(i64::MAX));
-                    if kind == EntryKind::File {
-                        if available.len() < size {
-                            cx.error(
-                                offset(pos),
-                                format!(
-                                    "member {} truncated: {} of {size} bytes present",
-                                    crate::tree::escape_path(&name),
-                                    available.len()
-                                ),
-                            );
-                        }
-                        let len = cx.cap_file(&name, available.len());
-                        let content = data
-                            .slice(content_start..content_start.saturating_add(len))
-                            .unwrap_or_default();
-                        entry = entry.content(content);
-                    }
-                    if !cx.add(&mut tree, entry) {
-                        break;
-                    }
-                    pending = Pending::default();
+                    let len = cx.cap_file(&name, available_len);
+                    entry = data.file(entry, content_start..content_start.saturating_add(len));
                 }
-            }
-            if next > data.len() {
-                pos = data.len();
-                if content_end > data.len() && !matches!(typeflag, b'0' | 0 | b'7' | b'S') {
-                    cx.error(offset(pos), "archive truncated inside a member");
+                if !cx.add(&mut tree, entry) {
+                    break;
                 }
-                break;
+                pending = Pending::default();
             }
-            pos = next;
         }
-        cx.charge_tree(&tree);
-        Ok(Extracted {
-            consumed: offset(pos.clamp(BLOCK, data.len().max(BLOCK))),
-            output: Output::Tree(tree),
-            variant: Some(variant),
-        })
+        let len = data.len_upto(next);
+        if next > len {
+            pos = len;
+            if content_end > len && !matches!(typeflag, b'0' | 0 | b'7' | b'S') {
+                cx.error(offset(pos), "archive truncated inside a member");
+            }
+            break;
+        }
+        pos = next;
     }
+    cx.charge_tree(&tree);
+    let len = data.len_upto(pos.max(BLOCK));
+    Ok(Extracted {
+        consumed: offset(pos.clamp(BLOCK, len.max(BLOCK))),
+        output: Output::Tree(tree),
+        variant: Some(variant),
+    })
 }
 
 #[cfg(test)]

@@ -70,8 +70,10 @@ pub fn materialize_sandboxed(unpacked: &Unpacked) -> Materialized {
 ///
 /// Every call also unpacks `data` a second way, the way `hallmark unpack -o` does: from a
 /// file, with content on demand, writing each file as it is decoded
-/// ([`unpack_into`](hallmark_unpack::unpack_into)), in a sandbox of its own. Both ways must
-/// give the same layer tree (errors and truncations included) and write the same entries.
+/// ([`unpack_into`](hallmark_unpack::unpack_into)), in a sandbox of its own, and reading
+/// every compressed tar archive as it is decoded (as `-o` does past 64 MiB of output). Both
+/// ways must give the same layer tree (errors and truncations included) and write the same
+/// entries.
 pub fn unpack_and_materialize(
     name: &str,
     data: Vec<u8>,
@@ -105,7 +107,8 @@ pub fn unpack_and_materialize(
 }
 
 /// Writes `data` to a file named `name` and unpacks it into a [`Sandbox`] with content on
-/// demand, in one pass; checks that nothing was written outside the output.
+/// demand, in one pass, reading compressed tar archives of any size as they are decoded;
+/// checks that nothing was written outside the output.
 pub fn stream_sandboxed(name: &str, data: &[u8], limits: Limits) -> (Unpacked, Materialized) {
     let input = tempfile::tempdir().unwrap();
     let file_name = Path::new(name)
@@ -114,7 +117,7 @@ pub fn stream_sandboxed(name: &str, data: &[u8], limits: Limits) -> (Unpacked, M
     let image = input.path().join(file_name);
     fs::write(&image, data).unwrap();
     let sandbox = Sandbox::new();
-    let unpacker = Unpacker::new(limits).content_on_demand(true);
+    let unpacker = Unpacker::new(limits).content_on_demand(true).stream_from(1);
     let result = unpack_into(&unpacker, &image, &sandbox.out).unwrap();
     sandbox.assert_untouched();
     result
