@@ -50,11 +50,13 @@ pub struct Layer {
     /// Bytes this layer produced: the decompressed stream, the raw region, or the input.
     /// Archives and filesystems expose their files through [`tree`](Layer::tree) instead.
     pub content: Option<Blob>,
-    /// Set when the layer's output was too large to hold and was scanned as it was decoded
-    /// (a large compressed archive, with [content on
-    /// demand](crate::Unpacker::content_on_demand)): its length. [`content`](Layer::content)
-    /// is `None` then; the archive's files decode again when read.
-    pub streamed: Option<u64>,
+    /// Set when the bytes this layer produced were not kept, with [content on
+    /// demand](crate::Unpacker::content_on_demand): their length. [`content`](Layer::content)
+    /// is `None` then. A large compressed archive is read as it is decoded (its files decode
+    /// again when read), and every layer lets go of its bytes, and of its files' contents,
+    /// once it and the layers inside it have been scanned (and written, by
+    /// [`unpack_into`](crate::unpack_into)).
+    pub released: Option<u64>,
     /// Files of an archive or filesystem layer.
     pub tree: Option<FileTree>,
     /// Layers found inside this one, in order.
@@ -74,11 +76,25 @@ impl Layer {
             size,
             name: name.map(str::to_owned),
             content: None,
-            streamed: None,
+            released: None,
             tree: None,
             children: Vec::new(),
             truncations: Vec::new(),
             errors: Vec::new(),
+        }
+    }
+
+    /// Drops the bytes this layer and the layers inside it hold (their contents, their files'
+    /// contents), keeping every length (see [`released`](Layer::released)).
+    pub(crate) fn release(&mut self) {
+        if let Some(content) = self.content.take() {
+            self.released = Some(u64::try_from(content.len()).unwrap_or(u64::MAX));
+        }
+        if let Some(tree) = &mut self.tree {
+            tree.release();
+        }
+        for child in &mut self.children {
+            child.release();
         }
     }
 
@@ -134,8 +150,10 @@ impl Layer {
                 write!(out, " -> {} bytes", content.len())?;
             }
         }
-        if let Some(produced) = self.streamed {
-            write!(out, " -> {produced} bytes")?;
+        if let Some(produced) = self.released {
+            if self.format != RAW && self.format != INPUT {
+                write!(out, " -> {produced} bytes")?;
+            }
         }
         if let Some(tree) = &self.tree {
             write!(

@@ -232,6 +232,8 @@ struct Writer<'b> {
     streaming: HashMap<LayerPath, PathBuf>,
     /// The same directories, which the final pass leaves alone.
     streamed: HashSet<PathBuf>,
+    /// Directories of layers written while unpacking, which the final pass leaves alone.
+    written: HashSet<PathBuf>,
     /// Set once the time limit stopped writing files.
     stopped: bool,
     summary: Materialized,
@@ -253,6 +255,7 @@ impl<'b> Writer<'b> {
             root,
             streaming: HashMap::new(),
             streamed: HashSet::new(),
+            written: HashSet::new(),
             stopped: false,
             budget,
             symlinks: Vec::new(),
@@ -377,7 +380,9 @@ impl<'b> Writer<'b> {
         for child in &layer.children {
             let dir = self.child_dir(dir, &child.format, child.offset, child.name.as_deref());
             if let Some(dir) = dir {
-                self.layer(child, &dir, false);
+                if !self.written.contains(&dir) {
+                    self.layer(child, &dir, false);
+                }
             }
         }
     }
@@ -522,6 +527,20 @@ impl Sink for Writer<'_> {
     fn file(&mut self, layer: &LayerPath, node: &Node, content: &Blob) {
         if let Some(base) = self.streaming.get(layer).cloned() {
             let _ = self.tree_file(&base, node, content);
+        }
+    }
+
+    fn layers(&mut self, parent: &LayerPath, layers: &[Layer]) {
+        let Some(parent_dir) = self.layer_dir(parent) else {
+            return;
+        };
+        for layer in layers {
+            let name = layer.name.as_deref();
+            if let Some(dir) = self.child_dir(&parent_dir, &layer.format, layer.offset, name) {
+                if self.written.insert(dir.clone()) {
+                    self.layer(layer, &dir, false);
+                }
+            }
         }
     }
 }

@@ -885,6 +885,16 @@ impl FileTree {
         });
     }
 
+    /// Drops the contents held in memory (deferred contents decode again when read; contents
+    /// read from an image held in memory read as `None` from now on). Sizes stay.
+    pub(crate) fn release(&mut self) {
+        for node in self.nodes.values_mut() {
+            if matches!(node.content, Some(Content::Ready(_))) {
+                node.content = None;
+            }
+        }
+    }
+
     /// Sets the size of every node with deferred content to the length its first decoding
     /// produced (shorter than planned after damage or a limit).
     pub(crate) fn settle_sizes(&mut self) {

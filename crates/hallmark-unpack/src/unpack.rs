@@ -71,7 +71,8 @@ impl Unpacker {
     ///
     /// With content on demand, a compressed tar archive whose output passes 64 MiB is also
     /// not held whole: it is read as it is decoded, and its files are decoded again when
-    /// scanned or read (see [`Layer::streamed`]).
+    /// scanned or read. Either way, a layer keeps no bytes once it and the layers inside it
+    /// have been scanned (see [`Layer::released`]).
     pub fn content_on_demand(mut self, on_demand: bool) -> Unpacker {
         self.on_demand = on_demand;
         self
@@ -201,6 +202,10 @@ pub(crate) trait Sink {
     fn tree(&mut self, layer: &LayerPath, tree: &FileTree);
     /// A regular file or hard link of the tree of `layer`, with its content.
     fn file(&mut self, layer: &LayerPath, node: &Node, content: &Blob);
+    /// Layers found in the layer at `parent` (in its bytes or in one of its files), each
+    /// complete with the layers inside it; with content on demand they let go of their bytes
+    /// right after this.
+    fn layers(&mut self, parent: &LayerPath, layers: &[Layer]);
 }
 
 struct Driver<'a, 's> {
@@ -395,7 +400,7 @@ impl Driver<'_, '_> {
                 }
                 Output::Streamed(streamed) => {
                     layer.children = streamed.children;
-                    layer.streamed = Some(streamed.produced);
+                    layer.released = Some(streamed.produced);
                     layer.truncations.extend(streamed.truncations);
                     layer.errors.extend(streamed.errors);
                 }
@@ -405,6 +410,16 @@ impl Driver<'_, '_> {
         }
         if (after_layer || !found.is_empty()) && pos < blob.len() {
             found.push(self.raw(blob, base, pos..blob.len(), name));
+        }
+        if !self.keep {
+            // Each of these layers is complete, with everything inside it: hand it over and
+            // let go of its bytes.
+            if let Some(sink) = self.sink.as_mut() {
+                sink.layers(parent, &found);
+            }
+            for layer in &mut found {
+                layer.release();
+            }
         }
         children.append(&mut found);
     }

@@ -76,13 +76,24 @@ fn whole(name: &str, data: &[u8], limits: &Limits) -> Unpacked {
     Unpacker::new(limits.clone()).unpack_bytes(name, data.to_vec())
 }
 
-/// The streamed compressed layers of a result.
+/// The compressed layers of a result read as they were decoded.
 fn streamed_layers(unpacked: &Unpacked) -> Vec<&Layer> {
     unpacked
         .layers()
         .into_iter()
         .map(|(_, layer)| layer)
-        .filter(|layer| layer.streamed.is_some())
+        .filter(|layer| {
+            // A tar at the start of the output whose files still read: decoded again.
+            layer.children.first().is_some_and(|tar| {
+                tar.format == "tar"
+                    && tar.offset == 0
+                    && tar.name.is_none()
+                    && tar.tree.as_ref().is_some_and(|tree| {
+                        tree.files()
+                            .any(|file| file.size > 0 && file.load().is_some())
+                    })
+            })
+        })
         .collect()
 }
 
@@ -104,7 +115,11 @@ fn assert_same(whole: &Unpacked, streamed: &Unpacked) {
                 (&y.path, &y.kind, y.size, y.mode, y.uid, y.gid, y.mtime),
                 "{path}"
             );
-            assert_eq!(x.load(), y.load(), "{path}: {}", x.path);
+            // Contents that stay readable (those of archives read as decoded) are the same;
+            // others were let go of once scanned.
+            if let Some(bytes) = y.load() {
+                assert_eq!(x.load(), Some(bytes), "{path}: {}", x.path);
+            }
         }
     }
 }
@@ -125,7 +140,7 @@ fn every_compression_gives_the_tree_of_the_whole_output() {
         let layers = streamed_layers(&b);
         assert_eq!(layers.len(), 2, "{name}");
         let outer = layers[0];
-        assert_eq!(outer.streamed, Some(tar.len() as u64), "{name}");
+        assert_eq!(outer.released, Some(tar.len() as u64), "{name}");
         assert!(outer.content.is_none(), "{name}: output kept");
         // Scanned in pass 2, not kept: read again on demand.
         let tar_tree = outer.children[0].tree.as_ref().unwrap();
@@ -303,5 +318,5 @@ fn small_outputs_and_other_formats_stay_whole() {
     let b = streamed("shifted.tar.gz", &shifted, &Limits::default());
     assert!(streamed_layers(&b).is_empty());
     assert_same(&whole("shifted.tar.gz", &shifted, &Limits::default()), &b);
-    assert!(b.root.children[0].content.is_some());
+    assert!(b.root.children[0].children[0].is_raw());
 }
