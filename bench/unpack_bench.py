@@ -12,7 +12,10 @@ table on stdout (and in --output), with the command line that produced it.
 
 Inputs default to every image in ../shared/corpus/{real,synthetic}. `--bombs` adds 1 GiB
 decompression bombs (gzip, xz, zstd and bzip2 of zeros, and a gzip bomb inside a tar), made in
-a temporary directory. A tool that is not installed is reported as such, never silently
+a temporary directory. `--bench-tar` adds the standard image's files as a gzip-compressed tar
+(unpacked with unsquashfs, packed with GNU tar), the large case for archives read as they are
+decoded; the `tar` tool (GNU tar) is its baseline as unsquashfs is the squashfs one.
+`--hallmark-before PATH` adds a column for another hallmark build (an earlier commit). A tool that is not installed is reported as such, never silently
 dropped. Install recipes for the other tools are in ../shared/reference/anchors-firmware.md
 (section d); bench/setup-tools.sh follows them.
 """
@@ -51,7 +54,24 @@ def is_squashfs(path):
         return f.read(4) in (b"hsqs", b"sqsh")
 
 
-def tools(hallmark, tools_dir):
+def is_tar(path):
+    name = path.name.lower()
+    return any(name.endswith(s) for s in (".tar", ".tar.gz", ".tgz", ".tar.xz", ".tar.bz2", ".tar.zst"))
+
+
+def make_bench_tar(image, directory):
+    """The files of the standard squashfs image as a gzip tar, sorted, with numeric owners."""
+    root = directory / "root"
+    subprocess.run(["unsquashfs", "-no-progress", "-q", "-d", str(root), str(image)], check=True,
+                   stdout=subprocess.DEVNULL)
+    path = directory / "bench-rootfs.tar.gz"
+    subprocess.run(f"tar --sort=name --numeric-owner -C {root} -cf - . | gzip -6 > {path}",
+                   shell=True, check=True)
+    shutil.rmtree(root)
+    return path
+
+
+def tools(hallmark, tools_dir, before=None):
     """name -> (argv builder or None when not installed, slow?)"""
     def local(rel, name):
         path = tools_dir / rel
@@ -62,6 +82,8 @@ def tools(hallmark, tools_dir):
         "unsquashfs": shutil.which("unsquashfs"),
         "binwalk": local("bin/binwalk", "binwalk"),
         "unblob": local("venv/bin/unblob", "unblob"),
+        "tar": shutil.which("tar"),
+        "hallmark-before": before if before and Path(before).exists() else None,
     }
     # unblob runs its extractors (jefferson, ubireader, sasquatch) from PATH.
     os.environ["PATH"] = os.pathsep.join(
@@ -71,6 +93,8 @@ def tools(hallmark, tools_dir):
         "unsquashfs": (found["unsquashfs"] and (lambda i, o: [found["unsquashfs"], "-no-progress", "-d", str(o), str(i)]), False),
         "binwalk": (found["binwalk"] and (lambda i, o: [found["binwalk"], "-Me", "-q", "-C", str(o), str(i)]), True),
         "unblob": (found["unblob"] and (lambda i, o: [found["unblob"], "-e", str(o), str(i)]), True),
+        "tar": (found["tar"] and (lambda i, o: ["sh", "-c", f"mkdir -p '{o}' && exec tar -xf '{i}' -C '{o}'"]), False),
+        "hallmark-before": (found["hallmark-before"] and (lambda i, o: [found["hallmark-before"], "unpack", str(i), "-o", str(o)]), False),
     }
 
 
@@ -147,6 +171,9 @@ def main():
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--slow-runs", type=int, default=3)
     parser.add_argument("--bombs", action="store_true", help="add 1 GiB decompression bombs")
+    parser.add_argument("--bench-tar", action="store_true",
+                        help="add the standard image's files as a .tar.gz (needs --bench-image)")
+    parser.add_argument("--hallmark-before", help="another hallmark binary, as column hallmark-before")
     parser.add_argument("--tools-dir", type=Path, default=Path(os.environ.get("TOOLS", "/work/tools")),
                         help="where bench/setup-tools.sh installed binwalk and unblob")
     parser.add_argument("--tools", default="hallmark,unsquashfs,binwalk,unblob")
@@ -157,13 +184,19 @@ def main():
     inputs = list(args.inputs) or corpus_inputs()
     if args.bench_image:
         inputs.append(args.bench_image)
+    tar_dir = None
+    if args.bench_tar:
+        if not args.bench_image:
+            sys.exit("--bench-tar needs --bench-image")
+        tar_dir = tempfile.TemporaryDirectory(prefix="hallmark-benchtar-")
+        inputs.append(make_bench_tar(args.bench_image, Path(tar_dir.name)))
     bomb_dir = None
     if args.bombs:
         bomb_dir = tempfile.TemporaryDirectory(prefix="hallmark-bombs-")
         inputs.extend(make_bombs(Path(bomb_dir.name)))
     if not inputs:
         sys.exit("no inputs: pass images or put ../shared/corpus beside the repository")
-    available = tools(args.hallmark, args.tools_dir)
+    available = tools(args.hallmark, args.tools_dir, args.hallmark_before)
     chosen = [t.strip() for t in args.tools.split(",") if t.strip()]
 
     rows, raw = [], []
@@ -174,7 +207,7 @@ def main():
             os.symlink(image.resolve(), work / "in")
             for name in chosen:
                 argv, slow = available.get(name, (None, False))
-                if name == "unsquashfs" and not is_squashfs(image):
+                if (name == "unsquashfs" and not is_squashfs(image)) or (name == "tar" and not is_tar(image)):
                     row[name] = "n/a"
                     continue
                 if argv is None:

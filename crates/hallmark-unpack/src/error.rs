@@ -44,6 +44,12 @@ pub enum MaterializeError {
         /// The output path.
         path: PathBuf,
     },
+    /// The result was unpacked with [content on
+    /// demand](crate::Unpacker::content_on_demand), so its layers let go of their bytes once
+    /// scanned: write such an unpack in the same pass with
+    /// [`unpack_into`](crate::materialize::unpack_into) instead.
+    #[error("the unpacked result no longer holds its contents (unpacked with content on demand)")]
+    ContentReleased,
     /// The input could not be read ([`unpack_into`](crate::materialize::unpack_into)).
     #[error(transparent)]
     Unpack(#[from] UnpackError),

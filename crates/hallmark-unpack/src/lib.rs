@@ -43,9 +43,13 @@
 //!    contents: the driver decodes them in windows of 16 MiB, the next window on its own
 //!    thread while the current one is scanned, records their damage, and then keeps them for
 //!    collectors or, with [`Unpacker::content_on_demand`], drops them (a read decodes them
-//!    again). [`unpack_into`] writes each file while its window is in memory, so
-//!    `hallmark unpack -o` holds the input, the outputs of compressed layers and two windows,
-//!    not the unpacked filesystem.
+//!    again). With content on demand, a layer also lets go of its bytes once it and every
+//!    layer inside it has been scanned ([`Layer::released`]), and a compressed tar archive
+//!    of more than 64 MiB is read as it is decoded, never held whole (see `stream`: the
+//!    headers in a first pass, the files a window at a time in a second).
+//!    [`unpack_into`] writes each file while its window is in memory and each layer when it
+//!    is complete, so `hallmark unpack -o` holds the input, two windows and the outputs of
+//!    the compressed layers being scanned, not the unpacked image.
 //!
 //! Nothing here shells out, follows a link out of the image, creates a device node, or reads an
 //! untrusted stream to its end unbounded.

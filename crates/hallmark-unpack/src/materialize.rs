@@ -106,8 +106,17 @@ pub struct Materialized {
 }
 
 /// Writes `unpacked` under `out_dir`, which must not exist or be an empty directory. See the
-/// [module documentation](self) for the layout and the safety argument.
+/// [module documentation](self) for the layout and the safety argument. A result unpacked with
+/// [content on demand](Unpacker::content_on_demand) is refused
+/// ([`MaterializeError::ContentReleased`]): its layers let go of their bytes once scanned.
 pub fn materialize(unpacked: &Unpacked, out_dir: &Path) -> Result<Materialized, MaterializeError> {
+    if unpacked
+        .layers()
+        .iter()
+        .any(|(_, layer)| layer.released.is_some())
+    {
+        return Err(MaterializeError::ContentReleased);
+    }
     let root = prepare_root(out_dir)?;
     let budget = Budget::new(unpacked.limits());
     let mut writer = Writer::new(root.clone(), &budget);

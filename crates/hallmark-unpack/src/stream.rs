@@ -140,6 +140,8 @@ pub(crate) fn extract(
         // Pass 2: the files, decoded again in archive order.
         scanner.scan_tree(&mut tree, child_depth, &tar_path, &mut tar);
         tar.tree = Some(tree);
+        // Done with this decoding: a later read starts another.
+        source.stop();
     }
     let parent = cx.layer.clone();
     let mut truncations = cx.truncations.clone();
@@ -314,6 +316,11 @@ impl Restream {
             ranges: OnceLock::new(),
             cursor: Mutex::new(None),
         }
+    }
+
+    /// Ends the decoding in progress (its thread and its decoder's memory).
+    fn stop(&self) {
+        *self.cursor.lock().unwrap_or_else(PoisonError::into_inner) = None;
     }
 
     fn settle(&self, total: usize, ranges: Vec<Range<usize>>) {

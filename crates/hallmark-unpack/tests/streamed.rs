@@ -320,3 +320,19 @@ fn small_outputs_and_other_formats_stay_whole() {
     assert_same(&whole("shifted.tar.gz", &shifted, &Limits::default()), &b);
     assert!(b.root.children[0].children[0].is_raw());
 }
+
+#[test]
+fn a_result_that_let_go_of_its_contents_is_not_materialised() {
+    let data = testkit::gzip(&TarBuilder::new().file(b"a", b"bytes").finish());
+    let on_demand = Unpacker::default()
+        .content_on_demand(true)
+        .unpack_bytes("a.tar.gz", data);
+    assert!(on_demand.root.children[0].content.is_none());
+    let out = tempfile::tempdir().unwrap();
+    let refused = hallmark_unpack::materialize(&on_demand, &out.path().join("out"));
+    assert!(matches!(
+        refused,
+        Err(hallmark_unpack::MaterializeError::ContentReleased)
+    ));
+    assert!(!out.path().join("out").exists());
+}
