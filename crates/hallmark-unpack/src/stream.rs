@@ -102,17 +102,7 @@ pub(crate) fn extract(
     let source = Arc::new(Restream::new(data.clone(), format));
     let tar_path = cx.layer.child(TAR, 0, None);
     let mut tar_cx = Context::new(budget, tar_path.clone());
-    let mut forward = Forward {
-        stream: &mut *stream,
-        cx,
-        buf: out,
-        start: 0,
-        released: 0,
-        ended: false,
-        source: source.clone(),
-        ranges: Vec::new(),
-        peak: 0,
-    };
+    let mut forward = Forward::new(&mut *stream, cx, out, source.clone());
     let read = crate::formats::read_tar(&mut forward, &mut tar_cx);
     let extracted = match read {
         Ok(extracted) => extracted,
@@ -215,7 +205,27 @@ struct Forward<'s, 'c> {
     peak: usize,
 }
 
-impl Forward<'_, '_> {
+impl<'s, 'c> Forward<'s, 'c> {
+    /// Reads the output of `stream`, of which `head` was already decoded.
+    fn new(
+        stream: &'s mut dyn Stream,
+        cx: &'s mut Context<'c>,
+        head: Vec<u8>,
+        source: Arc<Restream>,
+    ) -> Forward<'s, 'c> {
+        Forward {
+            stream,
+            cx,
+            buf: head,
+            start: 0,
+            released: 0,
+            ended: false,
+            source,
+            ranges: Vec::new(),
+            peak: 0,
+        }
+    }
+
     fn end(&self) -> usize {
         self.start.saturating_add(self.buf.len())
     }
@@ -494,17 +504,7 @@ mod tests {
             let mut tar_cx = Context::new(&budget, LayerPath::root("t"));
             let mut stream = format.stream(&data).unwrap();
             let source = Arc::new(Restream::new(data.clone(), format));
-            let mut forward = Forward {
-                stream: &mut *stream,
-                cx: &mut cx,
-                buf: Vec::new(),
-                start: 0,
-                released: 0,
-                ended: false,
-                source: source.clone(),
-                ranges: Vec::new(),
-                peak: 0,
-            };
+            let mut forward = Forward::new(&mut *stream, &mut cx, Vec::new(), source.clone());
             let read = crate::formats::read_tar(&mut forward, &mut tar_cx).unwrap();
             assert_eq!(read.consumed, tar.len() as u64);
             assert!(
