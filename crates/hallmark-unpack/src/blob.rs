@@ -47,6 +47,15 @@ impl Blob {
             .unwrap_or(&[])
     }
 
+    /// Whether both views keep the same buffer alive.
+    pub(crate) fn shares_buffer(&self, other: &Blob) -> bool {
+        match (&self.storage, &other.storage) {
+            (Storage::Shared(a), Storage::Shared(b)) => Arc::ptr_eq(a, b),
+            (Storage::Owned(a), Storage::Owned(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+
     /// Length in bytes.
     pub fn len(&self) -> usize {
         self.end.saturating_sub(self.start)

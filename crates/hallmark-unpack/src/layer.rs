@@ -85,16 +85,17 @@ impl Layer {
     }
 
     /// Drops the bytes this layer and the layers inside it hold (their contents, their files'
-    /// contents), keeping every length (see [`released`](Layer::released)).
-    pub(crate) fn release(&mut self) {
+    /// contents), keeping every length (see [`released`](Layer::released)). Files decoded on
+    /// demand from the bytes of `input` stay readable: they hold nothing more.
+    pub(crate) fn release(&mut self, input: &Blob) {
         if let Some(content) = self.content.take() {
             self.released = Some(u64::try_from(content.len()).unwrap_or(u64::MAX));
         }
         if let Some(tree) = &mut self.tree {
-            tree.release();
+            tree.release(input);
         }
         for child in &mut self.children {
-            child.release();
+            child.release(input);
         }
     }
 

@@ -361,6 +361,10 @@ impl Restream {
 }
 
 impl Source for Restream {
+    fn data(&self) -> &Blob {
+        &self.data
+    }
+
     fn decode(&self, keys: &[usize], budget: &Budget) -> Vec<Decoded> {
         let ranges = self.ranges.get().map(Vec::as_slice).unwrap_or(&[]);
         keys.iter()

@@ -122,6 +122,9 @@ pub(crate) trait Source: Send + Sync {
     /// key, in order. Decoding stops early when `budget`'s time is up.
     fn decode(&self, keys: &[usize], budget: &Budget) -> Vec<Decoded>;
 
+    /// The bytes this source decodes from, which it keeps alive.
+    fn data(&self) -> &Blob;
+
     /// Whether files are best read in key order (a stream decoded from its start), rather
     /// than in path order.
     fn sequential(&self) -> bool {
@@ -885,11 +888,15 @@ impl FileTree {
         });
     }
 
-    /// Drops the contents held in memory (deferred contents decode again when read; contents
-    /// read from an image held in memory read as `None` from now on). Sizes stay.
-    pub(crate) fn release(&mut self) {
+    /// Drops the file contents: they read as `None` from now on, except those decoded on
+    /// demand from bytes of `input` (which is kept anyway). Sizes stay.
+    pub(crate) fn release(&mut self, input: &Blob) {
         for node in self.nodes.values_mut() {
-            if matches!(node.content, Some(Content::Ready(_))) {
+            let readable = match &node.content {
+                Some(Content::Deferred(d)) => d.source.data().shares_buffer(input),
+                _ => false,
+            };
+            if !readable {
                 node.content = None;
             }
         }

@@ -155,6 +155,7 @@ impl Unpacker {
             max_depth: self.limits.effective_max_depth(),
             keep: !self.on_demand,
             stream_from: self.stream_from.unwrap_or(stream::STREAM_FROM),
+            input: &data,
             sink,
         };
         let _ = budget.take_entries(1);
@@ -215,6 +216,8 @@ struct Driver<'a, 's> {
     keep: bool,
     /// Output size from which a compressed archive is read as decoded (unless `keep`).
     stream_from: usize,
+    /// The input, which stays in memory for the whole unpack.
+    input: &'a Blob,
     sink: Option<&'s mut dyn Sink>,
 }
 
@@ -418,7 +421,7 @@ impl Driver<'_, '_> {
                 sink.layers(parent, &found);
             }
             for layer in &mut found {
-                layer.release();
+                layer.release(self.input);
             }
         }
         children.append(&mut found);

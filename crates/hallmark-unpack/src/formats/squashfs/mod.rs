@@ -548,6 +548,10 @@ struct FileData {
 }
 
 impl Source for FileData {
+    fn data(&self) -> &Blob {
+        &self.image
+    }
+
     fn decode(&self, keys: &[usize], budget: &Budget) -> Vec<Decoded> {
         let jobs: Vec<Job> = keys
             .iter()
