@@ -242,6 +242,9 @@ pub(crate) mod tests {
             std::fs::create_dir_all(&dir).unwrap();
             std::fs::write(dir.join(id), &bytes).unwrap();
         }
+        // A compressed archive, which the driver target also reads as it is decoded.
+        let tar_gz = testkit::gzip(&sample("tar"));
+        std::fs::write(root.join("unpack").join("tar-gz"), tar_gz).unwrap();
     }
 
     #[test]
