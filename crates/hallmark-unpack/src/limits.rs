@@ -262,6 +262,15 @@ impl Budget {
             });
     }
 
+    /// Gives back `n` entries taken for something that was not created after all.
+    pub(crate) fn return_entries(&self, n: u64) {
+        let _ = self
+            .entries
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| {
+                Some(used.saturating_sub(n))
+            });
+    }
+
     /// Entries (layers and file-tree nodes) created so far.
     pub fn entries(&self) -> u64 {
         self.entries.load(Ordering::Relaxed)

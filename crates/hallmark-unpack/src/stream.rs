@@ -107,8 +107,10 @@ pub(crate) fn extract(
     let extracted = match read {
         Ok(extracted) => extracted,
         Err(_) => {
-            // Not reached (the probe passed and nothing was released), but if it were, the
-            // output is still whole.
+            // Not reached: the reader rejects only what the probe in `tar_at_start` rejects.
+            // Were it reached, nothing was released, so the output is still whole; the entry
+            // goes back, to be taken as for any whole output.
+            budget.return_entries(1);
             let out = forward.into_rest(0);
             return Ok(whole(out, &*stream));
         }
