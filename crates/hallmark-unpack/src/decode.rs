@@ -422,19 +422,16 @@ impl<T: MemberStream> Stream for Members<'_, T> {
                     Some(flow) => flow,
                 }
             }
-            None => match T::open(self.data, self.tracked.clone()) {
-                Ok(reader) => {
-                    self.reader = Some(reader);
-                    self.member_start = self.produced;
-                    return Ok(true);
+            None => {
+                self.member_start = self.produced;
+                match T::open(self.data, self.tracked.clone()) {
+                    Ok(reader) => {
+                        self.reader = Some(reader);
+                        return Ok(true);
+                    }
+                    Err(e) => Flow::Failed(e),
                 }
-                Err(e) if self.count > 0 => {
-                    // Nothing came of this member: a false continuation.
-                    self.member_start = self.produced;
-                    Flow::Failed(e)
-                }
-                Err(e) => Flow::Failed(e),
-            },
+            }
         };
         let another = self.member_ended(flow, cx);
         self.finished = !matches!(another, Ok(true));

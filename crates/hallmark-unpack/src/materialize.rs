@@ -243,6 +243,8 @@ struct Writer<'b> {
     streamed: HashSet<PathBuf>,
     /// Directories of layers written while unpacking, which the final pass leaves alone.
     written: HashSet<PathBuf>,
+    /// Layer directories already made while unpacking, by layer.
+    layer_dirs: HashMap<LayerPath, PathBuf>,
     /// Set once the time limit stopped writing files.
     stopped: bool,
     summary: Materialized,
@@ -265,18 +267,24 @@ impl<'b> Writer<'b> {
             streaming: HashMap::new(),
             streamed: HashSet::new(),
             written: HashSet::new(),
+            layer_dirs: HashMap::new(),
             stopped: false,
             budget,
             symlinks: Vec::new(),
         }
     }
 
-    /// The directory of the layer at `layer`, created with its parents.
+    /// The directory of the layer at `layer`, created with its parents (once: later calls
+    /// find it in `layer_dirs`).
     fn layer_dir(&mut self, layer: &LayerPath) -> Option<PathBuf> {
+        if let Some(dir) = self.layer_dirs.get(layer) {
+            return Some(dir.clone());
+        }
         let mut dir = self.root.clone();
         for step in &layer.chain {
             dir = self.child_dir(&dir, &step.format, step.offset, step.name.as_deref())?;
         }
+        self.layer_dirs.insert(layer.clone(), dir.clone());
         Some(dir)
     }
     fn relative(&self, path: &Path) -> PathBuf {
@@ -540,6 +548,9 @@ impl Sink for Writer<'_> {
     }
 
     fn layers(&mut self, parent: &LayerPath, layers: &[Layer]) {
+        if layers.is_empty() {
+            return;
+        }
         let Some(parent_dir) = self.layer_dir(parent) else {
             return;
         };

@@ -254,8 +254,11 @@ impl fmt::Debug for Content {
 
 impl Node {
     /// The content of a regular file (or of the file a hard link names); `None` for anything
-    /// else. Content a filesystem reader deferred is decoded on the first call and kept for
-    /// the tree's lifetime; [`load`](Node::load) reads it without keeping it.
+    /// else, and for a file whose content an unpack with [content
+    /// on demand](crate::Unpacker::content_on_demand) let go of (see
+    /// [`Layer::released`](crate::Layer::released)). Content a filesystem reader deferred is
+    /// decoded on the first call and kept for the tree's lifetime; [`load`](Node::load) reads
+    /// it without keeping it.
     pub fn content(&self) -> Option<&Blob> {
         match self.content.as_ref()? {
             Content::Ready(blob) => Some(blob),
