@@ -2,8 +2,9 @@
 //!
 //! Our own parser, reading the archive in place: member contents are ranges of the archive's
 //! bytes, never copies. It reads forward only (through `ArchiveBytes`), so the same parser
-//! reads a large compressed archive as the stream is decoded (see `stream`). Members go into a [`FileTree`](crate::FileTree), whose path rules
-//! neutralise `..`, absolute names and links (see [`tree`](crate::tree)).
+//! reads a large compressed archive as the stream is decoded (see `stream`). Members go into
+//! a [`FileTree`](crate::FileTree), whose path rules neutralise `..`, absolute names and links
+//! (see [`tree`](crate::tree)).
 
 use std::collections::BTreeMap;
 

@@ -28,8 +28,9 @@
 //! what a limit cuts is deterministic). The data itself is decoded on demand: each file's
 //! node holds a deferred content, which the unpack driver decodes a window at a time on up to
 //! four threads (see `data`), recording damage then. Hard links (entries naming one inode)
-//! and identical files (`mksquashfs` deduplication) share one deferred content. Symlinks keep their targets, device nodes, FIFOs and sockets are
-//! recorded, and modes, owners and modification times are kept exactly. Names go to the tree
+//! and identical files (`mksquashfs` deduplication) share one deferred content. Symlinks keep
+//! their targets, device nodes, FIFOs and sockets are recorded, and modes, owners and
+//! modification times are kept exactly. Names go to the tree
 //! as found; the tree neutralises `..`, `/` and control characters and records the anomaly.
 //!
 //! Damage after a valid root directory (an unreadable inode, listing or block) is an error
