@@ -317,6 +317,8 @@ pub(crate) struct Restream {
     /// Each file's range of the output, by key.
     ranges: OnceLock<Vec<Range<usize>>>,
     cursor: Mutex<Option<Cursor>>,
+    /// Decodings started (for tests: a sequential scan starts one).
+    starts: std::sync::atomic::AtomicUsize,
 }
 
 impl Restream {
@@ -327,6 +329,7 @@ impl Restream {
             total: OnceLock::new(),
             ranges: OnceLock::new(),
             cursor: Mutex::new(None),
+            starts: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
@@ -352,6 +355,8 @@ impl Restream {
         };
         if fresh {
             *cursor = Some(Cursor::start(self.data.clone(), self.format, total));
+            self.starts
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
         let mut out = Vec::with_capacity(range.len());
         let timed_out = match cursor.as_mut() {
@@ -527,5 +532,45 @@ mod tests {
             assert_eq!(tree.read("/after/the/big/one").unwrap().as_slice(), b"tail");
             assert_eq!(tree.read("/big").unwrap().len(), 8 << 20);
         }
+    }
+
+    #[test]
+    fn a_scan_decodes_the_stream_once_even_across_a_hard_link_at_a_window_edge() {
+        // The target fills a window by itself; its hard link has the same range.
+        let big = vec![7u8; (crate::tree::WINDOW_BYTES as usize) + 4096];
+        let tar = TarBuilder::new()
+            .file(b"big", &big)
+            .hardlink(b"link", b"big")
+            .file(b"after", b"tail")
+            .finish();
+        let data = Blob::from(testkit::gzip(&tar));
+        let format = format("gzip");
+        let budget = Budget::new(&Limits::default());
+        let mut cx = Context::new(&budget, LayerPath::root("t"));
+        let mut tar_cx = Context::new(&budget, LayerPath::root("t"));
+        let mut stream = format.stream(&data).unwrap();
+        let source = Arc::new(Restream::new(data.clone(), format));
+        let mut forward = Forward::new(&mut *stream, &mut cx, Vec::new(), source.clone());
+        let read = crate::formats::read_tar(&mut forward, &mut tar_cx).unwrap();
+        let ranges = std::mem::take(&mut forward.ranges);
+        let _ = forward.into_rest(tar.len());
+        source.settle(tar.len(), ranges);
+        let Output::Tree(tree) = read.output else {
+            panic!("no tree");
+        };
+        let mut seen = Vec::new();
+        tree.for_each_file(true, &budget, |node, loaded| {
+            seen.push((node.path.clone(), loaded.content.len()));
+            std::ops::ControlFlow::Continue(())
+        });
+        assert_eq!(
+            seen,
+            [
+                ("/big".to_owned(), big.len()),
+                ("/link".to_owned(), big.len()),
+                ("/after".to_owned(), 4)
+            ]
+        );
+        assert_eq!(source.starts.load(std::sync::atomic::Ordering::Relaxed), 1);
     }
 }

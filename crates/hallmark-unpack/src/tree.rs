@@ -851,7 +851,7 @@ impl FileTree {
         let mut rest = files.as_slice();
         while !rest.is_empty() {
             let mut bytes = 0u64;
-            let count = rest
+            let mut count = rest
                 .iter()
                 .take_while(|node| {
                     let fits = bytes < WINDOW_BYTES;
@@ -860,6 +860,17 @@ impl FileTree {
                 })
                 .count()
                 .max(1);
+            // Names of one file of a sequential source (a hard link and its target) stay in
+            // one window: read in the next, the file would restart the source's decoding.
+            while let (Some(last), Some(next)) = (
+                count.checked_sub(1).and_then(|i| rest.get(i)),
+                rest.get(count),
+            ) {
+                if sequential(last).is_none() || sequential(last) != sequential(next) {
+                    break;
+                }
+                count = count.saturating_add(1);
+            }
             let (window, later) = rest.split_at(count.min(rest.len()));
             windows.push(window);
             rest = later;
